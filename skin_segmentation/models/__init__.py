@@ -1,0 +1,25 @@
+"""The paper's networks: builders, shared blocks and the preset table."""
+
+from skin_segmentation.models.blocks import RescaledTanh
+from skin_segmentation.models.dense_residual_unet import build_dense_residual_unet
+from skin_segmentation.models.presets import (
+    PRESETS,
+    SCENARIOS,
+    PaperFigures,
+    Preset,
+    build_model,
+    get_preset,
+)
+from skin_segmentation.models.unet import build_unet
+
+__all__ = [
+    "PRESETS",
+    "SCENARIOS",
+    "PaperFigures",
+    "Preset",
+    "RescaledTanh",
+    "build_dense_residual_unet",
+    "build_model",
+    "build_unet",
+    "get_preset",
+]

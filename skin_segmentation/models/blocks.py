@@ -1,0 +1,149 @@
+"""Building blocks shared by the paper's networks.
+
+Each function takes a Keras tensor and returns one, naming every layer after the
+``name`` prefix it is given, so that two builds of the same preset have identical
+layer names and weights can be moved between them by name.
+"""
+
+import keras
+from keras import layers
+
+
+@keras.saving.register_keras_serializable(package="skin_segmentation")
+class RescaledTanh(layers.Layer):
+    """`tanh` mapped from [-1, 1] to [0, 1]: the network's skin confidence.
+
+    The paper's Dense Residual U-Net ends in a tanh whose output is rescaled to
+    [0, 1]. ``(tanh(x) + 1) / 2`` equals ``sigmoid(2 x)``; the layer always computes
+    in float32 so that a mixed-precision model still emits float32 confidences.
+
+    Example:
+    >>> import numpy as np
+    >>> RescaledTanh()(np.array([[-100.0, 0.0, 100.0]])).numpy().tolist()
+    [[0.0, 0.5, 1.0]]
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        inputs = keras.ops.cast(inputs, "float32")
+        return (keras.ops.tanh(inputs) + 1.0) * 0.5
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def conv_relu(x, filters, name, kernel_size=3):
+    """A 'same'-padded convolution followed by ReLU, He-initialized."""
+    return layers.Conv2D(
+        filters,
+        kernel_size,
+        padding="same",
+        activation="relu",
+        kernel_initializer="he_normal",
+        name=name,
+    )(x)
+
+
+def conv_pair(x, filters, name):
+    """The classical U-Net block: two 3x3 convolutions with ReLU."""
+    x = conv_relu(x, filters, f"{name}_conv1")
+    return conv_relu(x, filters, f"{name}_conv2")
+
+
+def dense_conv_block(x, filters, name, num_convs=2):
+    """Densely connected convolutions (DenseNet-style concatenation).
+
+    Every convolution sees the concatenation of the block input and the outputs
+    of all convolutions before it in the block; the block returns the output of
+    its last convolution, so it has ``filters`` channels like a U-Net block and
+    the two networks share their skip and bottleneck shapes.
+    """
+    features = [x]
+    for index in range(1, num_convs + 1):
+        inputs = (
+            features[0]
+            if len(features) == 1
+            else layers.Concatenate(name=f"{name}_concat{index}")(features)
+        )
+        features.append(conv_relu(inputs, filters, f"{name}_conv{index}"))
+    return features[-1]
+
+
+def fc_bottleneck(x, units, dropout_rate, name):
+    """Flatten, a fully-connected layer, a fully-connected layer back, reshape.
+
+    The dense layer sees the whole image at once, which is how the large presets
+    get their global context (and almost all of their 150M parameters).
+    """
+    height, width, channels = x.shape[1:]
+    x = layers.Flatten(name=f"{name}_flatten")(x)
+    x = layers.Dense(units, activation="relu", name=f"{name}_fc")(x)
+    x = layers.Dropout(dropout_rate, name=f"{name}_fc_dropout")(x)
+    x = layers.Dense(height * width * channels, activation="relu", name=f"{name}_fc_back")(x)
+    return layers.Reshape((height, width, channels), name=f"{name}_reshape")(x)
+
+
+def residual_tail(x, num_convs, name):
+    """``num_convs`` residual 3x3 convolutions: ``x + relu(conv(x))`` each."""
+    channels = x.shape[-1]
+    for index in range(1, num_convs + 1):
+        residual = conv_relu(x, channels, f"{name}_res{index}_conv")
+        x = layers.Add(name=f"{name}_res{index}_add")([x, residual])
+    return x
+
+
+def confidence_head(x, name):
+    """1x1 convolution to one float32 logit, then tanh rescaled to [0, 1]."""
+    logit = layers.Conv2D(1, 1, dtype="float32", name=f"{name}_logit")(x)
+    return RescaledTanh(name=f"{name}_confidence")(logit)
+
+
+def validate_input_shape(input_shape, depth):
+    """Check an (H, W, 3) shape whose sides survive ``depth`` 2x poolings."""
+    if len(input_shape) != 3 or input_shape[-1] != 3:
+        raise ValueError(
+            f"`input_shape` must be (height, width, 3) for RGB photographs. "
+            f"Received: input_shape={input_shape}"
+        )
+    factor = 2**depth
+    for side in input_shape[:2]:
+        if side is None or side % factor:
+            raise ValueError(
+                f"Height and width must be known multiples of {factor} "
+                f"(2 ** number of poolings, {depth}). Received: input_shape={input_shape}"
+            )
+
+
+def encoder_decoder(x, filters, block, fc_units, noise_stddev, dropout_rate, name):
+    """The U shape both networks share.
+
+    Encoding: for each entry of ``filters`` Gaussian noise, then ``block``; every
+    level but the last is kept as a skip connection and max-pooled. The last
+    encoding block is followed by dropout, then (when ``fc_units`` is set) the
+    fully-connected bottleneck. Decoding: 2x2 transposed convolution, concatenation
+    with the skip of the same size, ``block``, dropout.
+    """
+    skips = []
+    last_level = len(filters) - 1
+    for level, level_filters in enumerate(filters):
+        prefix = f"{name}_enc{level + 1}"
+        x = layers.GaussianNoise(noise_stddev, name=f"{prefix}_noise")(x)
+        x = block(x, level_filters, prefix)
+        if level < last_level:
+            skips.append(x)
+            x = layers.MaxPooling2D(2, name=f"{prefix}_pool")(x)
+    x = layers.Dropout(dropout_rate, name=f"{name}_enc{last_level + 1}_dropout")(x)
+    if fc_units:
+        x = fc_bottleneck(x, fc_units, dropout_rate, f"{name}_bottleneck")
+    for level in reversed(range(last_level)):
+        prefix = f"{name}_dec{level + 1}"
+        x = layers.Conv2DTranspose(
+            filters[level], 2, strides=2, padding="same", name=f"{prefix}_up"
+        )(x)
+        x = layers.Concatenate(name=f"{prefix}_concat")([x, skips[level]])
+        x = block(x, filters[level], prefix)
+        x = layers.Dropout(dropout_rate, name=f"{prefix}_dropout")(x)
+    return x
