@@ -76,8 +76,9 @@ def build_parser():
     train.add_argument("--init", default=None, help="weights (.keras) to start from")
     train.add_argument("--profile", default="quick", help="paper, quick or tiny")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    train.add_argument("--exclude-target-eval", default=None, metavar="DIR",
-                       help="leave out this target folder's evaluation split")
+    train.add_argument("--target-train", default=None, metavar="DIR",
+                       help="also train on this target folder's training split (the "
+                            "paper's 100 images); its evaluation images are never used")
     train.add_argument("--strategy", default="default",
                        help="default, mirrored or multi_worker (tf.distribute)")
     train.add_argument("--precision", default=None,
@@ -98,18 +99,26 @@ def build_parser():
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--weights", default=None, help="a .keras file (default: bundled U-Net)")
     evaluate.add_argument("--out", default=None, help="per-image CSV")
-    evaluate.add_argument("--split", default="all", help="all, or eval (the target's 300)")
+    evaluate.add_argument("--split", default="all",
+                          help="all; eval or train (the target's 300 or 100, split_target); "
+                               "or a split named in --splits")
+    evaluate.add_argument("--splits", default=None, metavar="JSON",
+                          help="a splits file (write_splits) whose --split NAME lists the stems")
+    evaluate.add_argument("--seed", type=int, default=None,
+                          help="seed of --split eval/train (default 0, as train and replicate)")
+    evaluate.add_argument("--batch-size", type=int, default=16, help="images per network call")
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="skin masks for photographs")
     predict.add_argument("inputs", nargs="+", help="images or folders of images")
     predict.add_argument("--out", required=True)
-    predict.add_argument("--weights", default=None)
+    predict.add_argument("--weights", default=None, help="a .keras file (default: bundled U-Net)")
+    predict.add_argument("--batch-size", type=int, default=16, help="images per network call")
     predict.set_defaults(handler=cmd_predict)
 
     export = commands.add_parser("export", help="TensorFlow SavedModel taking uint8 images")
-    export.add_argument("--weights", default=None)
-    export.add_argument("--out", required=True)
+    export.add_argument("--weights", default=None, help="a .keras file (default: bundled U-Net)")
+    export.add_argument("--out", required=True, help="the SavedModel folder")
     export.set_defaults(handler=cmd_export)
     return parser
 

@@ -1,0 +1,88 @@
+"""Data: read (photograph, skin mask) pairs, split them, and feed them to Keras.
+
+`readers` find and decode pairs safely, `splits` draws the paper's splits from a
+seed, `pipeline` builds the tf.data input, `augment` holds the two augmentation
+backends, `inspect` checks a folder, and `sample` points at the shipped sample.
+"""
+
+from skin_segmentation.data.augment import (
+    AUGMENT_BACKENDS,
+    AugmentConfig,
+    augment_batch,
+    get_augmenter,
+    sample_parameters,
+)
+from skin_segmentation.data.inspect import inspect_dataset
+from skin_segmentation.data.pipeline import (
+    clear_cache,
+    load_arrays,
+    make_dataset,
+    preprocess_images,
+    resize_image,
+    resize_mask,
+    standardize,
+)
+from skin_segmentation.data.readers import (
+    IMAGE_EXTENSIONS,
+    MASK_ENCODINGS,
+    DataError,
+    SkinPair,
+    decode_mask,
+    detect_layout,
+    load_image,
+    load_mask,
+    load_pair,
+    read_dataset,
+    read_datasets,
+    read_folder,
+    read_hgr,
+    read_lfw_parts,
+    read_lvs,
+)
+from skin_segmentation.data.sample import sample_datasets
+from skin_segmentation.data.splits import (
+    balanced_pool,
+    read_splits,
+    select_stems,
+    split_target,
+    split_validation,
+    write_splits,
+)
+
+__all__ = [
+    "AUGMENT_BACKENDS",
+    "IMAGE_EXTENSIONS",
+    "MASK_ENCODINGS",
+    "AugmentConfig",
+    "DataError",
+    "SkinPair",
+    "augment_batch",
+    "balanced_pool",
+    "clear_cache",
+    "decode_mask",
+    "detect_layout",
+    "get_augmenter",
+    "inspect_dataset",
+    "load_arrays",
+    "load_image",
+    "load_mask",
+    "load_pair",
+    "make_dataset",
+    "preprocess_images",
+    "read_dataset",
+    "read_datasets",
+    "read_folder",
+    "read_hgr",
+    "read_lfw_parts",
+    "read_lvs",
+    "read_splits",
+    "resize_image",
+    "resize_mask",
+    "sample_datasets",
+    "sample_parameters",
+    "select_stems",
+    "split_target",
+    "split_validation",
+    "standardize",
+    "write_splits",
+]

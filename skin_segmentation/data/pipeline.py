@@ -1,0 +1,334 @@
+"""The training input: pairs on disk -> batches of standardized images and masks.
+
+Decoding happens once, in Python, with Pillow (`readers.load_pair`: EXIF
+orientation, palette, alpha, 16-bit, truncated files); each pair is resized to
+the working size (image bilinear, mask by area average then threshold at 0.5)
+and kept in memory, in a cache shared by every dataset built in the process.
+The tf.data graph then reads those arrays and does the rest with no Python per
+image (except for the imgaug backend): shuffle, augmentation, per-image and
+per-channel standardization, batching and prefetching.
+"""
+
+import collections
+import concurrent.futures
+import os
+import threading
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from skin_segmentation.data.augment import AUGMENT_BACKENDS, AugmentConfig, get_augmenter, sample_parameters
+from skin_segmentation.data.readers import load_pair
+
+DEFAULT_IMAGE_SIZE = 128
+DEFAULT_BATCH_SIZE = 16
+# A channel whose standard deviation is below this (in grey levels) is constant:
+# it standardizes to zeros instead of dividing by (almost) zero.
+CONSTANT_CHANNEL_STD = 1e-3
+CACHE_BYTES = 2 * 1024**3
+
+
+def _check_size(image_size):
+    if int(image_size) != image_size or image_size < 1:
+        raise ValueError(f"`image_size` must be a positive integer. Received: image_size={image_size}")
+    return int(image_size)
+
+
+def resize_image(image, image_size=DEFAULT_IMAGE_SIZE):
+    """Resize `uint8 (H, W, 3)` to `(S, S, 3)` with Pillow's bilinear filter.
+
+    Downsizing uses Pillow's antialiased bilinear filter (its support grows with
+    the reduction), so a large photograph is averaged rather than aliased.
+
+    Example:
+    >>> resize_image(np.zeros((40, 60, 3), "uint8"), 16).shape
+    (16, 16, 3)
+    """
+    image_size = _check_size(image_size)
+    image = np.asarray(image, dtype=np.uint8)
+    if image.shape[:2] == (image_size, image_size):
+        return image.copy()
+    return np.asarray(Image.fromarray(image).resize((image_size, image_size), Image.BILINEAR))
+
+
+def resize_mask(mask, image_size=DEFAULT_IMAGE_SIZE):
+    """Resize a {0, 1} mask to `(S, S)`: area average, then skin where >= 0.5.
+
+    Example:
+    >>> mask = np.zeros((4, 4), "uint8"); mask[:, :2] = 1
+    >>> resize_mask(mask, 2).tolist()
+    [[1, 0], [1, 0]]
+    """
+    image_size = _check_size(image_size)
+    mask = np.asarray(mask, dtype=np.uint8)
+    if mask.shape == (image_size, image_size):
+        return mask.copy()
+    area = Image.fromarray(mask.astype(np.float32)).resize((image_size, image_size), Image.BOX)
+    return (np.asarray(area) >= 0.5).astype(np.uint8)
+
+
+class _ArrayCache:
+    """Resized arrays by (files, their modification times, size); least recently used out."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self._entries = collections.OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(pair, image_size):
+        stamps = []
+        for path in (pair.image, pair.mask):
+            try:
+                stat = os.stat(path)
+                stamps.append((os.path.abspath(path), stat.st_mtime_ns, stat.st_size))
+            except OSError:
+                return None  # load_pair raises the DataError that names it
+        return (*stamps, pair.mask_encoding, image_size)
+
+    def get(self, key):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def put(self, key, value):
+        size = value[0].nbytes + value[1].nbytes
+        with self._lock:
+            if key in self._entries or size > self.max_bytes:
+                return
+            self._entries[key] = value
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (image, mask) = self._entries.popitem(last=False)
+                self._bytes -= image.nbytes + mask.nbytes
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+_CACHE = _ArrayCache(CACHE_BYTES)
+
+
+def clear_cache():
+    """Forget every decoded pair kept by `load_arrays`."""
+    _CACHE.clear()
+
+
+def _load_resized(pair, image_size, cache):
+    key = _ArrayCache.key(pair, image_size) if cache else None
+    if key is not None:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+    image, mask = load_pair(pair)
+    resized = (resize_image(image, image_size), resize_mask(mask, image_size))
+    if key is not None:
+        _CACHE.put(key, resized)
+    return resized
+
+
+def load_arrays(pairs, image_size=DEFAULT_IMAGE_SIZE, cache=True, workers=None):
+    """Decode and resize every pair: `(uint8 (N, S, S, 3), uint8 (N, S, S) in {0, 1})`.
+
+    Args:
+        pairs: a list of `SkinPair`.
+        image_size: the side `S` of the square working size.
+        cache: reuse pairs decoded earlier in this process at this size (files
+            are re-read when their modification time changed).
+        workers: decoding threads; Pillow releases the GIL while decoding.
+
+    Raises:
+        DataError: for the first pair (in list order) that cannot be used.
+
+    Example:
+    >>> from skin_segmentation.data import read_folder, sample_datasets
+    >>> images, masks = load_arrays(read_folder(sample_datasets()[1])[:4], 64)
+    >>> images.shape, masks.shape, images.dtype
+    ((4, 64, 64, 3), (4, 64, 64), dtype('uint8'))
+    """
+    image_size = _check_size(image_size)
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("`pairs` is empty: nothing to load.")
+    workers = workers or min(4, os.cpu_count() or 1)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        loaded = list(pool.map(lambda pair: _load_resized(pair, image_size, cache), pairs))
+    images = np.stack([image for image, _ in loaded])
+    masks = np.stack([mask for _, mask in loaded])
+    return images, masks
+
+
+def standardize(images):
+    """Per image and per channel: subtract the mean, divide by the standard deviation.
+
+    A channel that is constant (standard deviation below 0.001 grey levels)
+    becomes zeros rather than a division by zero.
+
+    Args:
+        images: `(N, H, W, C)` or `(H, W, C)`, any real dtype; a NumPy array or a
+            tensor.
+
+    Returns:
+        float32 of the same shape, and of the same kind (NumPy in, NumPy out).
+
+    Example:
+    >>> out = standardize(np.random.default_rng(0).integers(0, 255, (2, 8, 8, 3)))
+    >>> np.allclose(out.mean(axis=(1, 2)), 0, atol=1e-5), np.allclose(out.std(axis=(1, 2)), 1, atol=1e-4)
+    (True, True)
+    >>> float(standardize(np.full((4, 4, 3), 7)).max())
+    0.0
+    """
+    if isinstance(images, np.ndarray) or not tf.is_tensor(images):
+        values = np.asarray(images, dtype=np.float32)
+        axes = (-3, -2)
+        mean = values.mean(axis=axes, keepdims=True)
+        std = values.std(axis=axes, keepdims=True)
+        constant = std < CONSTANT_CHANNEL_STD
+        return np.where(constant, 0.0, (values - mean) / np.where(constant, 1.0, std)).astype(np.float32)
+    values = tf.cast(images, tf.float32)
+    axes = [values.shape.rank - 3, values.shape.rank - 2]
+    mean, variance = tf.nn.moments(values, axes=axes, keepdims=True)
+    std = tf.sqrt(variance)
+    constant = std < CONSTANT_CHANNEL_STD
+    return tf.where(constant, 0.0, (values - mean) / tf.where(constant, 1.0, std))
+
+
+def preprocess_images(images, image_size=DEFAULT_IMAGE_SIZE):
+    """Inference input: resize and standardize photographs as training did.
+
+    Args:
+        images: a list of `uint8` arrays `(H, W, 3)` (sizes may differ; `(H, W)`
+            grey images are replicated to 3 channels), e.g. from `load_image`.
+        image_size: the network's input side.
+
+    Returns:
+        float32 `(N, S, S, 3)` NumPy array.
+
+    Example:
+    >>> preprocess_images([np.zeros((30, 50, 3), "uint8")], 32).shape
+    (1, 32, 32, 3)
+    """
+    image_size = _check_size(image_size)
+    resized = []
+    for index, image in enumerate(images):
+        image = np.asarray(image)
+        if image.dtype != np.uint8:
+            raise ValueError(f"`images` must be uint8. Received: images[{index}].dtype={image.dtype}")
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=-1)
+        if image.ndim != 3 or image.shape[-1] != 3:
+            raise ValueError(f"`images` must be (H, W, 3). Received: images[{index}].shape={image.shape}")
+        resized.append(resize_image(image, image_size))
+    if not resized:
+        raise ValueError("`images` is empty.")
+    return standardize(np.stack(resized))
+
+
+def _resolve_augment(augment):
+    if augment is None or augment is False:
+        return None
+    if augment is True:
+        return "tf"
+    if augment not in AUGMENT_BACKENDS:
+        raise ValueError(f"`augment` must be None, 'tf' or 'imgaug'. Received: augment={augment!r}")
+    return augment
+
+
+def make_dataset(
+    pairs,
+    image_size=DEFAULT_IMAGE_SIZE,
+    batch_size=DEFAULT_BATCH_SIZE,
+    augment=None,
+    shuffle=False,
+    seed=0,
+    repeat=False,
+    cache=True,
+    augment_config=None,
+    drop_remainder=False,
+):
+    """A `tf.data.Dataset` of `(images, masks)` batches, the networks' input.
+
+    Deterministic from `seed`: two datasets built with the same arguments give
+    the same batches, and each new pass over a dataset (each Keras epoch) draws
+    a new shuffle order and new augmentations from that seed.
+
+    Args:
+        pairs: a list of `SkinPair`.
+        image_size: side `S` of the square input (the paper: 128).
+        batch_size: images per batch (the paper: 16).
+        augment: `None` (no augmentation), `"tf"` (in-graph, default backend) or
+            `"imgaug"` (imgaug 0.4.0 through `tf.numpy_function`); `True` means
+            `"tf"`.
+        shuffle: reshuffle the whole set on every pass.
+        seed: non-negative integer seeding shuffle and augmentation.
+        repeat: repeat forever (then pass `steps_per_epoch` to Keras).
+        cache: keep decoded arrays in memory for later datasets of this process.
+        augment_config: an `AugmentConfig` (rotation, scale, crop).
+        drop_remainder: drop a last batch smaller than `batch_size`.
+
+    Returns:
+        A dataset yielding `images float32 (B, S, S, 3)` standardized per image
+        and channel, and `masks float32 (B, S, S, 1)` in {0, 1}.
+
+    Raises:
+        DataError: naming the first unusable file, before any graph is built.
+
+    Example:
+    >>> from skin_segmentation.data import read_folder, sample_datasets
+    >>> pairs = read_folder(sample_datasets()[1])[:20]
+    >>> images, masks = next(iter(make_dataset(pairs, augment="tf", shuffle=True)))
+    >>> images.shape, masks.shape
+    (TensorShape([16, 128, 128, 3]), TensorShape([16, 128, 128, 1]))
+    """
+    image_size = _check_size(image_size)
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size}")
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed}")
+    backend = _resolve_augment(augment)
+    augmenter = get_augmenter(backend, augment_config or AugmentConfig()) if backend else None
+    images, masks = load_arrays(pairs, image_size, cache=cache)
+    count = len(images)
+    images = tf.constant(images)
+    masks = tf.constant(masks)
+    autotune = tf.data.AUTOTUNE
+
+    indices = tf.data.Dataset.range(count)
+    if shuffle:
+        indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        indices = indices.repeat()
+
+    if augmenter is None:
+        dataset = indices.batch(batch_size, drop_remainder=drop_remainder)
+
+        def prepare(batch_indices):
+            batch_images = tf.gather(images, batch_indices)
+            batch_masks = tf.cast(tf.gather(masks, batch_indices), tf.float32)[..., None]
+            return standardize(batch_images), batch_masks
+
+        dataset = dataset.map(prepare, num_parallel_calls=autotune)
+    else:
+        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        seed_tensor = tf.constant(seed, tf.int64)
+
+        def draw(index, key):
+            return index, sample_parameters(tf.stack([key, seed_tensor]), augmenter.config)
+
+        dataset = tf.data.Dataset.zip((indices, keys)).map(draw, num_parallel_calls=autotune)
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+
+        def prepare(batch_indices, parameters):
+            batch_images, batch_masks = augmenter(
+                tf.gather(images, batch_indices), tf.gather(masks, batch_indices), parameters
+            )
+            return standardize(batch_images), batch_masks
+
+        dataset = dataset.map(prepare, num_parallel_calls=autotune)
+    return dataset.prefetch(autotune)

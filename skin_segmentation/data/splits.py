@@ -1,0 +1,270 @@
+"""Splits and sampling, deterministic from a seed.
+
+The paper's protocol (Codella et al. 2018): the 400 target photographs are split
+into 100 for training or fine-tuning and 300 for evaluation; 20% of any training
+set is held out for validation; pre-training draws from several public sets
+(the paper drew 1000, 721 and 899 images from its three).
+
+Every function orders the pairs by `(source, stem)` before drawing, so the
+result depends on the seed and the set of pairs, not on the order the pairs were
+listed in. Each function mixes its own constant into the seed, so that, for one
+seed, the validation split is not a function of the target split's permutation.
+"""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from skin_segmentation.data.readers import SkinPair
+
+_TARGET_STREAM = 101
+_VALIDATION_STREAM = 202
+_POOL_STREAM = 303
+
+
+def _canonical(pairs):
+    pairs = list(pairs)
+    stems = [pair.stem for pair in pairs]
+    if len(set(stems)) != len(stems):
+        duplicated = sorted({s for s in stems if stems.count(s) > 1})
+        raise ValueError(f"`pairs` holds a stem more than once. Received duplicates: {duplicated[:5]}")
+    return sorted(pairs, key=lambda pair: (pair.source, pair.stem))
+
+
+def _rng(seed, stream):
+    if int(seed) < 0:
+        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed}")
+    return np.random.default_rng([int(seed), stream])
+
+
+def split_target(pairs, n_train=100, n_eval=300, seed=0):
+    """The paper's target split: `n_train` training and `n_eval` evaluation pairs.
+
+    The pairs are permuted by `seed`; the first `n_train` train, the next
+    `n_eval` evaluate and the rest (217 of the 617 abdominal photographs here)
+    are left out. With fewer than `n_train + n_eval` pairs, evaluation gets
+    whatever follows the `n_train` training pairs and a `UserWarning` says so.
+
+    Args:
+        pairs: the target set, a list of `SkinPair`.
+        n_train: training (and fine-tuning) pairs.
+        n_eval: evaluation pairs.
+        seed: non-negative integer.
+
+    Returns:
+        `(train, evaluation)`, two disjoint lists of `SkinPair`, each in the
+        order drawn.
+
+    Raises:
+        ValueError: when there are not more than `n_train` pairs.
+
+    Example:
+    >>> from skin_segmentation.data import read_folder, sample_datasets
+    >>> train, evaluation = split_target(read_folder(sample_datasets()[1]), seed=0)
+    >>> len(train), len(evaluation)
+    (100, 300)
+    """
+    if n_train < 1 or n_eval < 1:
+        raise ValueError(f"`n_train` and `n_eval` must be positive. Received: n_train={n_train}, n_eval={n_eval}")
+    ordered = _canonical(pairs)
+    if len(ordered) <= n_train:
+        raise ValueError(
+            f"The target set needs more than n_train={n_train} pairs to leave any for "
+            f"evaluation. Received: {len(ordered)} pairs"
+        )
+    if len(ordered) < n_train + n_eval:
+        warnings.warn(
+            f"The target set has {len(ordered)} pairs, fewer than n_train + n_eval = "
+            f"{n_train + n_eval}; evaluating on the remaining {len(ordered) - n_train}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    order = _rng(seed, _TARGET_STREAM).permutation(len(ordered))
+    train = [ordered[i] for i in order[:n_train]]
+    evaluation = [ordered[i] for i in order[n_train:n_train + n_eval]]
+    return train, evaluation
+
+
+def split_validation(pairs, fraction=0.2, seed=0):
+    """Hold out `fraction` of a training set for validation.
+
+    `round(fraction * len(pairs))` pairs validate (at least one, and at least one
+    is left to train): 20 of the paper's 100.
+
+    Args:
+        pairs: a training set, a list of `SkinPair`.
+        fraction: in (0, 1).
+        seed: non-negative integer.
+
+    Returns:
+        `(train, validation)`, two disjoint lists of `SkinPair`.
+
+    Example:
+    >>> from skin_segmentation.data import read_folder, sample_datasets
+    >>> train, _ = split_target(read_folder(sample_datasets()[1]))
+    >>> fit, validation = split_validation(train, fraction=0.2, seed=0)
+    >>> len(fit), len(validation)
+    (80, 20)
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"`fraction` must lie in (0, 1). Received: fraction={fraction}")
+    ordered = _canonical(pairs)
+    if len(ordered) < 2:
+        raise ValueError(f"Holding out validation needs at least 2 pairs. Received: {len(ordered)} pairs")
+    n_validation = min(max(1, int(round(fraction * len(ordered)))), len(ordered) - 1)
+    order = _rng(seed, _VALIDATION_STREAM).permutation(len(ordered))
+    validation = [ordered[i] for i in order[:n_validation]]
+    train = [ordered[i] for i in order[n_validation:]]
+    return train, validation
+
+
+def balanced_pool(pairs, per_source=None, seed=0):
+    """Draw a pre-training pool balanced across the `source` of each pair.
+
+    Args:
+        pairs: pairs of one or more sources.
+        per_source: how many pairs to draw from each source:
+            - `None`: as many as the smallest source has, from every source
+              (strictly balanced);
+            - an int `n`: `min(n, size of the source)` from each;
+            - a dict `{source: n}`: exactly `n` from each named source (the
+              paper's `{"lfw": 1000, "hgr": 721, "lvs": 899}`); sources not named
+              are left out, and asking for more than a source has is an error.
+        seed: non-negative integer.
+
+    Returns:
+        A list of `SkinPair`, grouped by source (sorted by name), each group
+        sorted by stem.
+
+    Example:
+    >>> from skin_segmentation.data import read_datasets, sample_datasets
+    >>> pool = balanced_pool(read_datasets(sample_datasets()[0]), per_source=50)
+    >>> from collections import Counter
+    >>> sorted(Counter(pair.source for pair in pool).items())
+    [('fasseg', 50), ('hgr_subset', 50), ('sfa', 50)]
+    """
+    by_source = {}
+    for pair in _canonical(pairs):
+        by_source.setdefault(pair.source, []).append(pair)
+    if not by_source:
+        raise ValueError("`pairs` is empty; a pre-training pool needs at least one source.")
+    if per_source is None:
+        wanted = dict.fromkeys(by_source, min(len(group) for group in by_source.values()))
+    elif isinstance(per_source, dict):
+        unknown = sorted(set(per_source) - set(by_source))
+        if unknown:
+            raise ValueError(
+                f"`per_source` names sources that are not in `pairs`: {unknown}. "
+                f"Sources present: {sorted(by_source)}"
+            )
+        wanted = {}
+        for source, count in per_source.items():
+            if not 0 <= int(count) <= len(by_source[source]):
+                raise ValueError(
+                    f"Source {source!r} has {len(by_source[source])} pairs. "
+                    f"Received: per_source[{source!r}]={count}"
+                )
+            wanted[source] = int(count)
+    else:
+        if int(per_source) < 1:
+            raise ValueError(f"`per_source` must be positive. Received: per_source={per_source}")
+        wanted = {source: min(int(per_source), len(group)) for source, group in by_source.items()}
+    pool = []
+    rng = _rng(seed, _POOL_STREAM)
+    for source in sorted(by_source):
+        group = by_source[source]
+        # Every source consumes one permutation, drawn or not, so that one
+        # source's count does not change what is drawn from the others.
+        chosen = rng.permutation(len(group))[: wanted.get(source, 0)]
+        pool.extend(sorted((group[i] for i in chosen), key=lambda pair: pair.stem))
+    return pool
+
+
+def _stems(values):
+    stems = []
+    for value in values:
+        stems.append(value.stem if isinstance(value, SkinPair) else str(value))
+    return stems
+
+
+def write_splits(path, seed=None, **named_lists):
+    """Write named splits as JSON: `{"seed": seed, "splits": {name: [stem, ...]}}`.
+
+    Args:
+        path: the JSON file to write (its folder is created).
+        seed: the seed the splits were drawn with, recorded beside them.
+        **named_lists: lists of `SkinPair` or of stems, e.g.
+            `train=..., validation=..., evaluation=...`.
+
+    Returns:
+        The path written.
+
+    Example:
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "splits.json")
+    >>> _ = write_splits(path, seed=0, train=["a", "b"], evaluation=["c"])
+    >>> read_splits(path)
+    {'train': ['a', 'b'], 'evaluation': ['c']}
+    """
+    if not named_lists:
+        raise ValueError("`write_splits` needs at least one named list, e.g. train=[...].")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"seed": seed, "splits": {name: _stems(values) for name, values in named_lists.items()}}
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def read_splits(path, with_seed=False):
+    """Read a file written by `write_splits`.
+
+    Args:
+        path: the JSON file.
+        with_seed: also return the recorded seed.
+
+    Returns:
+        `{name: [stem, ...]}`, or `(that dict, seed)` when `with_seed`.
+
+    Raises:
+        DataError: naming the file when it is not a splits file.
+    """
+    from skin_segmentation.data.readers import DataError
+
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(path, "no such splits file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(path, f"not valid JSON ({error})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("splits"), dict):
+        raise DataError(path, 'expected {"seed": ..., "splits": {name: [stem, ...]}}')
+    splits = {name: [str(stem) for stem in stems] for name, stems in document["splits"].items()}
+    return (splits, document.get("seed")) if with_seed else splits
+
+
+def select_stems(pairs, stems):
+    """The pairs whose stems are listed, in the order of `stems`.
+
+    Use it to rebuild a split recorded by `write_splits` from a fresh read of
+    the data.
+
+    Raises:
+        ValueError: listing stems that no pair has.
+
+    Example:
+    >>> from skin_segmentation.data import read_folder, sample_datasets
+    >>> pairs = read_folder(sample_datasets()[1])
+    >>> [p.stem for p in select_stems(pairs, [pairs[2].stem, pairs[0].stem])] == [pairs[2].stem, pairs[0].stem]
+    True
+    """
+    by_stem = {pair.stem: pair for pair in pairs}
+    missing = [stem for stem in stems if stem not in by_stem]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} recorded stems are not in the data (e.g. {missing[:5]}); "
+            "was the split recorded on another dataset?"
+        )
+    return [by_stem[stem] for stem in stems]

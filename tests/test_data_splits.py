@@ -1,0 +1,108 @@
+"""Splits: the paper's sizes, determinism from a seed, balance across sources."""
+
+import collections
+import json
+from pathlib import Path
+
+import pytest
+
+from skin_segmentation.data import (
+    SkinPair,
+    balanced_pool,
+    read_folder,
+    read_splits,
+    select_stems,
+    split_target,
+    split_validation,
+    write_splits,
+)
+
+
+def fake_pairs(count, source="abdomen", prefix="p"):
+    return [
+        SkinPair(Path(f"/x/{prefix}{i:04d}.jpg"), Path(f"/x/{prefix}{i:04d}.png"), f"{prefix}{i:04d}", source)
+        for i in range(count)
+    ]
+
+
+def stems(pairs):
+    return [pair.stem for pair in pairs]
+
+
+def test_target_split_is_100_and_300_disjoint_and_seeded():
+    pairs = fake_pairs(617)
+    train, evaluation = split_target(pairs, seed=0)
+    assert len(train) == 100 and len(evaluation) == 300
+    assert not set(stems(train)) & set(stems(evaluation))
+    again = split_target(list(reversed(pairs)), seed=0)  # input order does not matter
+    assert stems(again[0]) == stems(train) and stems(again[1]) == stems(evaluation)
+    other = split_target(pairs, seed=1)
+    assert set(stems(other[0])) != set(stems(train))
+
+
+def test_small_target_set_warns_and_evaluates_on_the_rest():
+    with pytest.warns(UserWarning, match="evaluating on the remaining 150"):
+        train, evaluation = split_target(fake_pairs(250), seed=3)
+    assert len(train) == 100 and len(evaluation) == 150
+    with pytest.raises(ValueError, match="Received: 100 pairs"):
+        split_target(fake_pairs(100))
+
+
+def test_validation_holds_out_twenty_percent():
+    train, _ = split_target(fake_pairs(400), seed=0)
+    fit, validation = split_validation(train, fraction=0.2, seed=0)
+    assert len(fit) == 80 and len(validation) == 20
+    assert sorted(stems(fit) + stems(validation)) == sorted(stems(train))
+    assert stems(split_validation(train, seed=0)[1]) == stems(validation)
+    assert stems(split_validation(train, seed=5)[1]) != stems(validation)
+    assert [len(part) for part in split_validation(fake_pairs(7), 0.2)] == [6, 1]
+    with pytest.raises(ValueError, match="fraction=1.5"):
+        split_validation(train, fraction=1.5)
+
+
+def test_duplicate_stems_are_refused():
+    with pytest.raises(ValueError, match="p0000"):
+        split_target(fake_pairs(500) + fake_pairs(1))
+
+
+def test_balanced_pool_equal_capped_or_by_dict():
+    pairs = fake_pairs(1118, "sfa", "s") + fake_pairs(208, "fasseg", "f") + fake_pairs(178, "hgr", "h")
+    counts = collections.Counter(pair.source for pair in balanced_pool(pairs, seed=0))
+    assert counts == {"sfa": 178, "fasseg": 178, "hgr": 178}
+    capped = collections.Counter(pair.source for pair in balanced_pool(pairs, per_source=200))
+    assert capped == {"sfa": 200, "fasseg": 200, "hgr": 178}
+    # the paper drew 1000 / 721 / 899 from its three sets
+    paper_like = balanced_pool(pairs, per_source={"sfa": 1000, "fasseg": 150, "hgr": 99}, seed=2)
+    assert collections.Counter(p.source for p in paper_like) == {"sfa": 1000, "fasseg": 150, "hgr": 99}
+    assert stems(balanced_pool(pairs, seed=4)) == stems(balanced_pool(list(reversed(pairs)), seed=4))
+    assert stems(balanced_pool(pairs, seed=4)) != stems(balanced_pool(pairs, seed=5))
+    with pytest.raises(ValueError, match="Source 'hgr' has 178 pairs"):
+        balanced_pool(pairs, per_source={"hgr": 721})
+    with pytest.raises(ValueError, match="lfw"):
+        balanced_pool(pairs, per_source={"lfw": 10})
+
+
+def test_a_sources_draw_does_not_depend_on_another_sources_count():
+    pairs = fake_pairs(50, "a", "a") + fake_pairs(50, "b", "b")
+    first = balanced_pool(pairs, per_source={"a": 10, "b": 5}, seed=0)
+    second = balanced_pool(pairs, per_source={"a": 20, "b": 5}, seed=0)
+    assert [p for p in first if p.source == "b"] == [p for p in second if p.source == "b"]
+
+
+def test_splits_round_trip_with_their_seed(tmp_path):
+    train, evaluation = split_target(fake_pairs(400), seed=7)
+    path = write_splits(tmp_path / "run" / "splits.json", seed=7, train=train, evaluation=evaluation)
+    document = json.loads(path.read_text())
+    assert document["seed"] == 7 and document["splits"]["train"] == stems(train)
+    splits, seed = read_splits(path, with_seed=True)
+    assert seed == 7 and splits == {"train": stems(train), "evaluation": stems(evaluation)}
+    restored = select_stems(fake_pairs(617), splits["evaluation"])
+    assert stems(restored) == stems(evaluation)
+    with pytest.raises(ValueError, match="not in the data"):
+        select_stems(fake_pairs(10), splits["evaluation"])
+
+
+def test_abdomen_gives_exactly_100_and_300(shared_data):
+    train, evaluation = split_target(read_folder(shared_data / "abdomen"), seed=0)
+    assert len(train) == 100 and len(evaluation) == 300
+    assert {pair.source for pair in train + evaluation} == {"abdomen"}
