@@ -29,7 +29,7 @@ setup(
         "scikit-image>=0.24,<0.27",
         "pandas>=2.2,<4",
         "matplotlib>=3.9,<4",
-        "pillow>=10.4,<14",
+        "pillow>=13.0,<14",  # export.py reproduces Pillow 13's resize order
     ],
     extras_require={
         "dev": [

@@ -1,0 +1,312 @@
+"""A TensorFlow SavedModel that takes raw photographs and returns skin confidence.
+
+The serving graph holds the whole inference path of `evaluation.predict_confidence`:
+the resize of the uint8 images to the network's input size (Pillow's bilinear
+resize, as training did, reproduced bit for bit in TensorFlow ops), the
+standardization per image and per channel (`data.pipeline.standardize`, traced),
+the network, and a bilinear resize of the confidence back to the images' own
+height and width. Users of TF Serving or `tf.saved_model.load` need nothing from
+this package:
+
+    import tensorflow as tf
+    serving = tf.saved_model.load("exported").signatures["serving_default"]
+    confidence = serving(images=tf.constant(batch_uint8))["skin_confidence"]
+    mask = confidence[..., 0] >= 0.5
+
+A batch holds images of one size (`[N, H, W, 3]`); different calls may use
+different sizes.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from skin_segmentation.weights import load_skin_model, model_image_size, resolve_weights
+
+SIGNATURE_NAME = "serving_default"
+INPUT_NAME = "images"
+OUTPUT_NAME = "skin_confidence"
+EXPORT_INFO_NAME = "skinseg_export.json"
+TOLERANCE = 1e-4
+
+
+# Pillow's 8-bit resampling: coefficients in fixed point with 22 fractional bits.
+_PILLOW_PRECISION_BITS = 22
+# The orders in which Pillow's versions run the two resampling passes; the
+# installed Pillow's is found once (`pillow_pass_order`) and kept here.
+PASS_ORDERS = ("horizontal_first", "vertical_first_when_taller_reduction")
+_PASS_ORDER = []
+
+
+def _pillow_bilinear_matrix(in_size, out_size):
+    """The `(out_size, in_size)` integer weights of Pillow's bilinear resize of one axis.
+
+    A transcription of Pillow's `precompute_coeffs` and `normalize_coeffs_8bpc`
+    (libImaging/Resample.c) in float64 TensorFlow ops, in the same order of
+    operations, so the weights are bit for bit Pillow's: a triangle filter whose
+    support widens with the reduction (antialiasing), each output's weights
+    normalized to sum to one, then scaled by 2**22 and rounded.
+    """
+    import tensorflow as tf
+
+    in_size = tf.cast(in_size, tf.int32)
+    scale = tf.cast(in_size, tf.float64) / float(out_size)
+    filterscale = tf.maximum(scale, 1.0)
+    support = filterscale  # the bilinear (triangle) filter's support is 1
+    center = (tf.range(out_size, dtype=tf.float64) + 0.5) * scale
+    # C's (int) cast truncates toward zero, as tf.cast does.
+    xmin = tf.maximum(tf.cast(center - support + 0.5, tf.int32), 0)
+    xmax = tf.minimum(tf.cast(center + support + 0.5, tf.int32), in_size) - xmin
+    ksize = tf.cast(tf.math.ceil(support), tf.int32) * 2 + 1
+    taps = tf.range(ksize)[None, :]
+    valid = taps < xmax[:, None]
+    index = xmin[:, None] + taps
+    distance = tf.abs((tf.cast(index, tf.float64) - center[:, None] + 0.5) * (1.0 / filterscale))
+    weights = tf.where(valid & (distance < 1.0), 1.0 - distance, 0.0)
+    # Pillow sums an output's weights tap after tap; keep that order (float64).
+    total = tf.foldl(lambda acc, column: acc + column, tf.transpose(weights),
+                     initializer=tf.zeros([out_size], tf.float64))
+    weights = tf.where(total[:, None] != 0.0, weights / total[:, None], weights)
+    fixed = tf.floor(0.5 + weights * float(1 << _PILLOW_PRECISION_BITS))
+    rows = tf.broadcast_to(tf.range(out_size)[:, None], tf.shape(index))
+    positions = tf.stack([rows, tf.minimum(index, in_size - 1)], axis=-1)
+    return tf.scatter_nd(
+        tf.reshape(positions, [-1, 2]), tf.reshape(tf.where(valid, fixed, 0.0), [-1]),
+        tf.stack([out_size, in_size]),
+    )
+
+
+def _pillow_pass(values, matrix, equation):
+    import tensorflow as tf
+
+    half = float(1 << (_PILLOW_PRECISION_BITS - 1))
+    # Integers below 2**31 throughout, so float64 sums are exact in any order.
+    summed = tf.einsum(equation, values, matrix) + half
+    return tf.clip_by_value(tf.floor(summed / float(1 << _PILLOW_PRECISION_BITS)), 0.0, 255.0)
+
+
+def _resize_passes(values, height, width, vertical_first):
+    import tensorflow as tf
+
+    shape = tf.shape(values)
+
+    def across(v):
+        return _pillow_pass(v, _pillow_bilinear_matrix(shape[2], int(width)), "nhwc,ow->nhoc")
+
+    def down(v):
+        return _pillow_pass(v, _pillow_bilinear_matrix(shape[1], int(height)), "nhwc,oh->nowc")
+
+    if vertical_first is False:
+        return down(across(values))
+    return tf.cond(vertical_first, lambda: across(down(values)), lambda: down(across(values)))
+
+
+def pillow_bilinear_resize(images, height, width, pass_order=None):
+    """Resize uint8 `[N, H, W, C]` to `[N, height, width, C]` exactly as Pillow does.
+
+    The graph form of `data.pipeline.resize_image` (`PIL.Image.resize` with
+    `Image.BILINEAR` on 8-bit RGB): one pass along each axis with Pillow's
+    fixed-point weights, rounding to 8 bits in between, in Pillow's order, so
+    the result is equal, not merely close, to what training saw.
+
+    Args:
+        images: uint8 (or integer-valued) `[N, H, W, C]`.
+        height: output height.
+        width: output width.
+        pass_order: `"horizontal_first"` (Pillow before 13), or
+            `"vertical_first_when_taller_reduction"` (Pillow 13: the vertical
+            pass first when the height shrinks and by more than twice what the
+            width shrinks); `None` uses the installed Pillow's
+            (`pillow_pass_order()`).
+
+    Returns:
+        float32 `[N, height, width, C]` holding integers in [0, 255].
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from skin_segmentation.data.pipeline import resize_image
+    >>> image = np.random.default_rng(0).integers(0, 256, (97, 33, 3), dtype=np.uint8)
+    >>> ours = pillow_bilinear_resize(tf.constant(image[None]), 16, 16)[0].numpy()
+    >>> bool((ours == resize_image(image, 16)).all())
+    True
+    """
+    import tensorflow as tf
+
+    pass_order = pillow_pass_order() if pass_order is None else pass_order
+    if pass_order not in PASS_ORDERS:
+        raise ValueError(f"`pass_order` must be one of {PASS_ORDERS}. Received: pass_order={pass_order!r}")
+    values = tf.cast(images, tf.float64)
+    if pass_order == "horizontal_first":
+        vertical_first = False
+    else:
+        shape = tf.shape(values)
+        in_height, in_width = shape[1], shape[2]
+        vertical_first = tf.logical_and(
+            in_height > height, (in_height - height) > (in_width - width) * 2
+        )
+    return tf.cast(_resize_passes(values, height, width, vertical_first), tf.float32)
+
+
+def pillow_pass_order():
+    """Which order of resampling passes the installed Pillow uses (see `PASS_ORDERS`).
+
+    Found by resizing one probe image with Pillow (the two orders round
+    differently), not from the version number.
+
+    Raises:
+        RuntimeError: Pillow's result matches neither order (a Pillow change
+            this module does not know).
+    """
+    import tensorflow as tf
+
+    from skin_segmentation.data.pipeline import resize_image
+
+    if not _PASS_ORDER:
+        probe = np.random.default_rng(0).integers(0, 256, (97, 33, 3), dtype=np.uint8)
+        expected = resize_image(probe, 16)
+        for order in PASS_ORDERS:
+            values = tf.cast(tf.constant(probe[None]), tf.float64)
+            vertical_first = order != "horizontal_first"  # the probe shrinks its height most
+            ours = _resize_passes(values, 16, 16, tf.constant(vertical_first))[0].numpy()
+            if (ours == expected).all():
+                _PASS_ORDER.append(order)
+                break
+        else:
+            raise RuntimeError(
+                "The installed Pillow resizes differently from both known pass orders; "
+                "the exported graph cannot reproduce `data.pipeline.resize_image`."
+            )
+    return _PASS_ORDER[0]
+
+
+def make_serving_function(model):
+    """`images uint8 [N, H, W, 3] -> {"skin_confidence": float32 [N, H, W, 1]}`.
+
+    Args:
+        model: a skin model; its input size (read from `model.input_shape`) is
+            the size the images are resized to.
+
+    Returns:
+        A Python function of TensorFlow ops (wrap it in `tf.function`).
+    """
+    import tensorflow as tf
+
+    from skin_segmentation.data.pipeline import standardize
+
+    height, width = model_image_size(model)
+    pass_order = pillow_pass_order()
+
+    def serve(images):
+        size = tf.shape(images)[1:3]
+        inputs = standardize(pillow_bilinear_resize(images, height, width, pass_order))
+        confidence = tf.cast(model(inputs, training=False), tf.float32)
+        return {OUTPUT_NAME: tf.image.resize(confidence, size, method="bilinear")}
+
+    return serve
+
+
+def export_saved_model(model, out_dir, weights=None):
+    """Write `model` as a SavedModel whose serving signature takes uint8 images.
+
+    Args:
+        model: a skin model (`weights.load_skin_model`).
+        out_dir: the SavedModel folder (made; an existing SavedModel is replaced).
+        weights: the `.keras` file the model came from, recorded in
+            `out_dir/skinseg_export.json`.
+
+    Returns:
+        The `Path` of the SavedModel. Its `serving_default` signature takes
+        `images`, uint8 `[N, H, W, 3]`, and returns `{"skin_confidence": float32
+        [N, H, W, 1]}`; the same function is the loaded object's `serve`.
+
+    Example:
+    >>> import skin_segmentation, tensorflow as tf, tempfile
+    >>> model = skin_segmentation.build_model(
+    ...     "unet", input_shape=(32, 32, 3), filters=(4, 8, 16))
+    >>> path = export_saved_model(model, tempfile.mkdtemp() + "/exported")
+    >>> serving = tf.saved_model.load(str(path)).signatures["serving_default"]
+    >>> serving(images=tf.zeros((2, 37, 53, 3), tf.uint8))["skin_confidence"].shape
+    TensorShape([2, 37, 53, 1])
+    """
+    import keras
+    import tensorflow as tf
+
+    height, width = model_image_size(model)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: exists and is not a folder; --out must name a folder.")
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serve",  # also registered as "serving_default", the first endpoint
+        fn=make_serving_function(model),
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name=INPUT_NAME)],
+    )
+    archive.write_out(str(out_dir), verbose=False)
+    info = {
+        "signature": SIGNATURE_NAME,
+        "input": {"name": INPUT_NAME, "dtype": "uint8", "shape": ["N", "H", "W", 3]},
+        "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": ["N", "H", "W", 1]},
+        "model_image_size": [height, width],
+        "skin_threshold": 0.5,
+        "preprocessing": "Pillow's bilinear resize (antialiased when shrinking) to "
+                         "model_image_size, per-image per-channel standardization; "
+                         "confidence resized bilinearly to H x W",
+        "weights": None if weights is None else str(weights),
+        "model_name": model.name,
+    }
+    (out_dir / EXPORT_INFO_NAME).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return out_dir
+
+
+def verify_export(saved_model_dir, model, images):
+    """Largest difference between the SavedModel's confidence and `predict_confidence`.
+
+    Args:
+        saved_model_dir: a folder written by `export_saved_model`.
+        model: the model it was exported from.
+        images: uint8 `(H, W, 3)` arrays; each is run alone (sizes may differ).
+
+    Returns:
+        The maximum absolute difference over every pixel of every image.
+    """
+    import tensorflow as tf
+
+    from skin_segmentation.evaluation import predict_confidence
+
+    serving = tf.saved_model.load(str(saved_model_dir)).signatures[SIGNATURE_NAME]
+    expected = predict_confidence(model, images)
+    worst = 0.0
+    for image, reference in zip(images, expected):
+        exported = serving(**{INPUT_NAME: tf.constant(image[None])})[OUTPUT_NAME]
+        worst = max(worst, float(np.max(np.abs(exported.numpy()[0, ..., 0] - reference))))
+    return worst
+
+
+def export_from_cli(args):
+    """`skinseg export [--weights W] --out DIR`: export, then check against predict."""
+    weights = resolve_weights(args.weights)
+    model = load_skin_model(weights)
+    out_dir = export_saved_model(model, args.out, weights=weights)
+    rng = np.random.default_rng(0)
+    height, width = model_image_size(model)
+    probes = [  # larger, smaller, and tall (Pillow 13 resamples it vertically first)
+        rng.integers(0, 256, (height + 37, width + 53, 3), dtype=np.uint8),
+        rng.integers(0, 256, (height // 2 + 3, width, 3), dtype=np.uint8),
+        rng.integers(0, 256, (3 * height, width // 2 + 5, 3), dtype=np.uint8),
+    ]
+    difference = verify_export(out_dir, model, probes)
+    if not difference < TOLERANCE:
+        raise RuntimeError(
+            f"{out_dir}: the SavedModel's confidence differs from `skinseg predict`'s by "
+            f"{difference:.3g} (more than {TOLERANCE}); please report this."
+        )
+    print(json.dumps({
+        "saved_model": str(out_dir),
+        "signature": SIGNATURE_NAME,
+        "model_image_size": [height, width],
+        "weights": str(weights),
+        "max_abs_difference_from_predict": difference,
+    }))
+    return 0
