@@ -92,7 +92,10 @@ def build_parser():
     replicate.add_argument("--pretrain", default=None, type=_split_dirs, help="DIR[,DIR...]")
     replicate.add_argument("--target", default=None)
     replicate.add_argument("--models", default=None, type=_split_dirs, help="presets to run")
-    replicate.add_argument("--seed", type=int, default=None)
+    replicate.add_argument("--seed", type=int, default=None,
+                           help="training seed (default: the profile's; the splits keep theirs)")
+    replicate.add_argument("--strategy", default="default",
+                           help="default, mirrored or multi_worker (tf.distribute)")
     replicate.set_defaults(handler=cmd_replicate)
 
     evaluate = commands.add_parser("evaluate", help="per-image Jaccard and Dice of a dataset")

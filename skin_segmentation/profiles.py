@@ -1,0 +1,260 @@
+"""Training profiles: the paper's settings and smaller ones, as data.
+
+A profile is one frozen `Profile` in the `PROFILES` table (or a JSON file of the
+same fields). Training, the scenarios and the command line read every setting
+from it, so `paper`, `quick` and `tiny` run exactly the same code and differ only
+in numbers:
+
+- `paper`: Codella et al. 2018 as published. SGD with momentum 0.9 at learning
+  rate 0.01 from random initialization and 0.001 for fine-tuning, batch 16,
+  128x128 inputs, up to 500 epochs with early stopping after 50 epochs without a
+  better validation loss on a 20% validation split, the public pool balanced per
+  source, 100 target images to train on and 300 to evaluate. A GPU's work.
+- `quick`: the same protocol sized to finish all nine Table I cells on a 2-core
+  CPU in about a quarter of an hour when the CPU is free (about 40 minutes when
+  it is shared): 64x64 inputs (each preset keeps its architecture; its
+  fully-connected bottleneck shrinks with the input), bfloat16 compute (about
+  twice float32's speed on a CPU with AVX512-BF16), 192 pre-training images
+  (64 per source), at most 6 epochs and a patience of 2.
+- `tiny`: a few images at 32x32 through miniature networks, for tests.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+AUGMENTATIONS = (None, "tf", "imgaug")
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Every setting of a training run or a Table I replication.
+
+    Attributes:
+        name: the profile's name, written into every record.
+        epochs: the most epochs a training runs.
+        patience: epochs without a lower validation loss before stopping early.
+        batch_size: images per SGD step (and per prediction batch).
+        image_size: images and masks are resized to `image_size` squared.
+        pretrain_images: how many images of the public pool to pre-train on,
+            drawn equally from each source; `None` takes the balanced pool
+            (the same number from every source, as many as the smallest has).
+        target_train: target images to train or fine-tune on (the paper's 100).
+        target_eval: target images to evaluate on (the paper's 300).
+        validation_fraction: share of a training set held out for early stopping.
+        learning_rate: SGD learning rate from random initialization.
+        fine_tune_learning_rate: SGD learning rate when starting from weights.
+        precision: a Keras dtype policy: `"float32"`, `"mixed_bfloat16"` or
+            `"mixed_float16"`.
+        augment: training augmentation backend: `None`, `"tf"` or `"imgaug"`.
+        model_overrides: preset name -> builder arguments replacing the preset's
+            own (miniature networks for tests); empty for the paper's networks.
+        seed: seed of the splits, the initialization and the data order.
+        description: a few words on what the profile is for.
+    """
+
+    name: str
+    epochs: int
+    patience: int
+    batch_size: int
+    image_size: int
+    pretrain_images: int | None
+    target_train: int
+    target_eval: int
+    validation_fraction: float
+    learning_rate: float
+    fine_tune_learning_rate: float
+    precision: str
+    augment: str | None
+    model_overrides: dict = dataclasses.field(default_factory=dict, hash=False)
+    seed: int = 0
+    description: str = ""
+
+    def __post_init__(self):
+        positive = ("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval")
+        for field in positive:
+            value = getattr(self, field)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"Profile {self.name!r}: `{field}` must be a positive integer. "
+                    f"Received: {field}={value!r}"
+                )
+        if self.pretrain_images is not None and (
+            not isinstance(self.pretrain_images, int) or self.pretrain_images < 1
+        ):
+            raise ValueError(
+                f"Profile {self.name!r}: `pretrain_images` must be a positive integer or "
+                f"None. Received: pretrain_images={self.pretrain_images!r}"
+            )
+        if self.image_size % 16:
+            raise ValueError(
+                f"Profile {self.name!r}: `image_size` must be a multiple of 16 (the "
+                f"networks pool four times). Received: image_size={self.image_size}"
+            )
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(
+                f"Profile {self.name!r}: `validation_fraction` must be in (0, 1). "
+                f"Received: validation_fraction={self.validation_fraction}"
+            )
+        for field in ("learning_rate", "fine_tune_learning_rate"):
+            if not getattr(self, field) > 0:
+                raise ValueError(
+                    f"Profile {self.name!r}: `{field}` must be positive. "
+                    f"Received: {field}={getattr(self, field)}"
+                )
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"Profile {self.name!r}: `precision` must be one of {PRECISIONS}. "
+                f"Received: precision={self.precision!r}"
+            )
+        if self.augment not in AUGMENTATIONS:
+            raise ValueError(
+                f"Profile {self.name!r}: `augment` must be one of {AUGMENTATIONS}. "
+                f"Received: augment={self.augment!r}"
+            )
+
+    @property
+    def input_shape(self):
+        """`(image_size, image_size, 3)`, the networks' input shape."""
+        return (self.image_size, self.image_size, 3)
+
+    def overrides_for(self, preset):
+        """Builder arguments this profile gives `preset` (a copy, maybe empty)."""
+        return dict(self.model_overrides.get(preset, {}))
+
+    def to_config(self):
+        """The profile as a JSON-ready dict (`Profile(**config)` rebuilds it)."""
+        config = dataclasses.asdict(self)
+        config["model_overrides"] = {
+            preset: {key: list(value) if isinstance(value, tuple) else value
+                     for key, value in kwargs.items()}
+            for preset, kwargs in self.model_overrides.items()
+        }
+        return config
+
+    def replace(self, **changes):
+        """A copy with some fields changed, e.g. `profile.replace(seed=1)`."""
+        return dataclasses.replace(self, **changes)
+
+
+_TINY_NETWORK = {"filters": (4, 8, 16)}
+
+PROFILES = {
+    "paper": Profile(
+        name="paper",
+        epochs=500,
+        patience=50,
+        batch_size=16,
+        image_size=128,
+        pretrain_images=None,
+        target_train=100,
+        target_eval=300,
+        validation_fraction=0.2,
+        learning_rate=0.01,
+        fine_tune_learning_rate=0.001,
+        precision="float32",
+        augment="tf",
+        description="Codella et al. 2018 as published, a GPU's work",
+    ),
+    "quick": Profile(
+        name="quick",
+        epochs=6,
+        patience=2,
+        batch_size=16,
+        image_size=64,
+        pretrain_images=192,
+        target_train=100,
+        target_eval=300,
+        validation_fraction=0.2,
+        learning_rate=0.01,
+        fine_tune_learning_rate=0.001,
+        precision="mixed_bfloat16",
+        augment="tf",
+        description="the paper's protocol sized to run on a 2-core CPU in minutes",
+    ),
+    "tiny": Profile(
+        name="tiny",
+        epochs=2,
+        patience=1,
+        batch_size=4,
+        image_size=32,
+        pretrain_images=12,
+        target_train=10,
+        target_eval=6,
+        validation_fraction=0.2,
+        learning_rate=0.01,
+        fine_tune_learning_rate=0.001,
+        precision="float32",
+        augment=None,
+        model_overrides={
+            "unet": dict(_TINY_NETWORK),
+            "unet_large": {**_TINY_NETWORK, "fc_units": 8},
+            "dense_residual_unet": {**_TINY_NETWORK, "fc_units": 8, "residual_convs": 2},
+        },
+        description="miniature networks on a dozen images, for tests (seconds)",
+    ),
+}
+
+
+def load_profile(path):
+    """A `Profile` from a JSON file of its fields.
+
+    The file may name a `"base"` profile whose fields it changes; every other key
+    must be a `Profile` field.
+
+    Example:
+    >>> import json, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "mine.json"
+    >>> _ = path.write_text(json.dumps({"base": "quick", "name": "mine", "epochs": 3}))
+    >>> load_profile(path).epochs, load_profile(path).image_size
+    (3, 64)
+    """
+    path = Path(path)
+    try:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not a readable profile JSON file ({error})") from None
+    if not isinstance(fields, dict):
+        raise ValueError(f"{path}: a profile file holds a JSON object. Received: {fields!r}")
+    base = fields.pop("base", None)
+    known = {field.name for field in dataclasses.fields(Profile)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown profile fields {unknown}. Known: {sorted(known)}")
+    if "model_overrides" in fields:
+        fields["model_overrides"] = {
+            preset: {key: tuple(value) if isinstance(value, list) else value
+                     for key, value in kwargs.items()}
+            for preset, kwargs in fields["model_overrides"].items()
+        }
+    if base is None:
+        fields.setdefault("name", path.stem)
+        try:
+            return Profile(**fields)
+        except TypeError as error:
+            raise ValueError(f"{path}: {error}") from None
+    return get_profile(base).replace(**fields)
+
+
+def get_profile(profile):
+    """A `Profile` from a name in `PROFILES`, a JSON file path, or a `Profile`.
+
+    Args:
+        profile: `"paper"`, `"quick"`, `"tiny"`, the path of a `.json` profile,
+            or a `Profile` (returned as is).
+
+    Example:
+    >>> get_profile("paper").epochs, get_profile("paper").patience
+    (500, 50)
+    """
+    if isinstance(profile, Profile):
+        return profile
+    if isinstance(profile, str) and profile in PROFILES:
+        return PROFILES[profile]
+    if isinstance(profile, (str, Path)) and str(profile).endswith(".json"):
+        return load_profile(profile)
+    raise ValueError(
+        f"Unknown profile {profile!r}. Choose one of: {', '.join(PROFILES)}, "
+        f"or give the path of a .json profile file."
+    )

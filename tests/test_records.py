@@ -1,0 +1,152 @@
+"""Records: HDF5 round trip, atomic writes, run tables and Table I beside the paper."""
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from skin_segmentation.models import PRESETS, SCENARIOS
+from skin_segmentation.records import (
+    atomic_path,
+    collect_per_image,
+    collect_runs,
+    load_table1,
+    make_table1,
+    read_record,
+    record_path,
+    table1_markdown,
+    write_record,
+    write_results_tables,
+)
+
+
+def fake_record(path, preset="unet", scenario="fine_tuning", jaccards=(0.5, 1.0), seconds=2.0):
+    count = len(jaccards)
+    rng = np.random.default_rng(0)
+    write_record(
+        path,
+        preset=preset,
+        scenario=scenario,
+        profile="tiny",
+        config={"learning_rate": 0.001, "filters": (4, 8, 16)},
+        parameters=1234,
+        seconds_per_epoch=seconds,
+        seed=3,
+        history=pd.DataFrame({"epoch": [1, 2], "loss": [0.6, 0.4], "val_loss": [0.7, 0.5]}),
+        splits={"train": ["t1", "t2"], "validation": ["v1"], "eval": [f"e{i}" for i in range(count)]},
+        per_image=pd.DataFrame({
+            "stem": [f"e{i}" for i in range(count)],
+            "jaccard": list(jaccards),
+            "dice": [2 * j / (1 + j) for j in jaccards],
+        }),
+        eval_images=rng.integers(0, 255, (count, 8, 8, 3), dtype=np.uint8),
+        eval_masks=rng.integers(0, 2, (count, 8, 8), dtype=np.uint8),
+        eval_confidence=rng.random((count, 8, 8, 1)).astype("float32"),
+        attributes={"best_epoch": 2, "train_images": 2, "eval_images": count,
+                    "learning_rate": 0.001, "initial_weights_sha256": "abc"},
+    )
+
+
+def test_record_round_trip_holds_every_documented_field(tmp_path):
+    path = tmp_path / "record.h5"
+    fake_record(path)
+    with h5py.File(path) as handle:
+        for key in ("preset", "scenario", "profile", "config", "parameters",
+                    "seconds_per_epoch", "seed", "mean_jaccard", "mean_dice"):
+            assert key in handle.attrs, key
+        for name in ("history/loss", "history/val_loss", "splits/train", "per_image/stem",
+                     "per_image/jaccard", "per_image/dice", "eval/images", "eval/masks",
+                     "eval/confidence", "eval/predicted"):
+            assert name in handle, name
+    record = read_record(path)
+    assert record["preset"] == "unet" and record["scenario"] == "fine_tuning"
+    assert record["config"] == {"learning_rate": 0.001, "filters": [4, 8, 16]}
+    assert record["parameters"] == 1234 and record["seed"] == 3
+    assert record["mean_jaccard"] == pytest.approx(0.75)
+    assert record["mean_dice"] == pytest.approx((2 / 3 + 1) / 2)
+    assert record["history"]["loss"].tolist() == [0.6, 0.4]
+    assert record["splits"] == {"train": ["t1", "t2"], "validation": ["v1"], "eval": ["e0", "e1"]}
+    assert record["per_image"]["stem"].tolist() == ["e0", "e1"]
+    assert record["eval_images"].shape == (2, 8, 8, 3)
+    assert record["eval_confidence"].shape == (2, 8, 8)
+    assert record["best_epoch"] == 2 and record["initial_weights_sha256"] == "abc"
+
+
+def test_record_refuses_mismatched_arrays_and_unknown_scenarios(tmp_path):
+    with pytest.raises(ValueError, match="Unknown scenario 'transfer'"):
+        fake_record(tmp_path / "a.h5", scenario="transfer")
+    with pytest.raises(ValueError, match="one entry per image"):
+        write_record(
+            tmp_path / "b.h5", preset="unet", scenario="direct_training", profile="tiny",
+            config={}, parameters=1, seconds_per_epoch=1, seed=0, history={}, splits={},
+            per_image={"stem": ["a"], "jaccard": [1.0], "dice": [1.0]},
+            eval_images=np.zeros((2, 4, 4, 3)), eval_masks=np.zeros((2, 4, 4)),
+            eval_confidence=np.zeros((2, 4, 4)),
+        )
+    assert not list(tmp_path.iterdir())
+
+
+def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "table.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_results_tables_put_ours_beside_the_paper(tmp_path):
+    for preset in ("unet", "dense_residual_unet"):
+        for index, scenario in enumerate(SCENARIOS):
+            jaccard = 0.4 + 0.1 * index
+            fake_record(record_path(tmp_path, preset, scenario), preset, scenario,
+                        jaccards=(jaccard, jaccard), seconds=10.0 + index)
+    table = write_results_tables(tmp_path, notes=["# Title", "profile line"])
+
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert list(zip(runs["preset"], runs["scenario"])) == [
+        (p, s) for p in ("unet", "dense_residual_unet") for s in SCENARIOS
+    ]
+    assert runs["mean_jaccard"].round(6).tolist() == [0.4, 0.5, 0.6] * 2
+    per_image = pd.read_csv(tmp_path / "per_image.csv")
+    assert list(per_image.columns) == ["preset", "scenario", "stem", "jaccard", "dice"]
+    assert len(per_image) == 12
+
+    reread = load_table1(tmp_path)
+    pd.testing.assert_frame_equal(reread, table, check_dtype=False)
+    unet = table.set_index("preset").loc["unet"]
+    assert unet["fine_tuning_jaccard"] == pytest.approx(0.6)
+    assert unet["paper_fine_tuning_jaccard"] == PRESETS["unet"].paper.jaccard["fine_tuning"]
+    assert unet["paper_parameters"] == PRESETS["unet"].paper.parameters
+    # Pre-training time, from the direct-transfer cell.
+    assert unet["seconds_per_epoch"] == pytest.approx(10.0)
+    assert np.isnan(unet["paper_fine_tuning_dice"])  # not given: NaN, never a guess
+
+    markdown = (tmp_path / "table1.md").read_text()
+    assert markdown.startswith("# Title\nprofile line\n")
+    row = next(line for line in markdown.splitlines() if line.startswith("| unet |"))
+    assert "| 0.60 (0.75) | 0.89 (n/a) |" in row
+    assert "| 0.40 (0.57) | 0.51 (n/a) |" in row
+    assert "7.5" in row and "363" in row
+    assert "unet_large" not in markdown  # only presets that ran
+
+
+def test_markdown_prints_missing_figures_as_na():
+    runs = pd.DataFrame([{
+        "preset": "unet_large", "scenario": "direct_training", "mean_jaccard": 0.7,
+        "mean_dice": 0.8, "parameters": 48_000_000, "seconds_per_epoch": 30.0,
+        "train_images": 80,
+    }])
+    markdown = table1_markdown(make_table1(runs))
+    row = markdown.splitlines()[-1]
+    assert row.startswith("| unet_large | n/a | n/a | 0.70 (0.80) | n/a | n/a | n/a |")
+    assert "48.00M" in row and "150.0M" in row and "697" in row
+
+
+def test_empty_results_folder(tmp_path):
+    assert collect_runs(tmp_path).empty
+    assert collect_per_image(tmp_path).empty
+    with pytest.raises(FileNotFoundError, match="table1.csv"):
+        load_table1(tmp_path)
