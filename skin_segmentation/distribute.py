@@ -13,10 +13,13 @@ Three strategies, all of them TensorFlow's own `tf.distribute` engine:
       TF_CONFIG='{"cluster": {"worker": ["host0:12345", "host1:12345"]},
                   "task": {"type": "worker", "index": 0}}'  skinseg train ...
 
-  and `"index": 1` on the second. Worker 0 is the chief: it alone writes the
-  run folder; the other workers write to a private folder (`worker_dir`) that
-  is removed at the end. The strategy must be created before TensorFlow runs
-  any operation, so `skinseg train --strategy multi_worker` creates it first.
+  and `"index": 1` on the second. The batch size is the global batch; each
+  worker takes its share of every batch (`AutoShardPolicy.DATA`). Worker 0 is
+  the chief and alone writes the run folder; every other worker runs the same
+  callbacks into its own `RUN/.worker-worker-<i>` (`worker_dir`), kept so that
+  `--resume` finds every worker's state. The strategy must be created before
+  TensorFlow runs any operation, so `skinseg train --strategy multi_worker`
+  creates it first.
 
 Keras 3's `Model.fit` cannot run under `MultiWorkerMirroredStrategy` (it fails
 while reducing per-replica batches, keras-team/keras#20585), so `fit` below runs
@@ -36,7 +39,6 @@ measured to be faster on this project's CPU.
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -176,9 +178,10 @@ def is_chief(strategy=None):
 def worker_dir(out_dir, strategy=None):
     """Where this process writes a run: `out_dir` for the chief, else a private folder.
 
-    A non-chief worker computes and saves exactly what the chief does (saving
-    is collective), but into `out_dir/.worker-<type>-<index>`, so that no two
-    processes write the same file; remove it with `remove_worker_dir` when done.
+    A non-chief worker runs the same callbacks as the chief, so that every
+    worker takes the same steps and can resume from its own checkpoint, but
+    writes into `out_dir/.worker-<type>-<index>`: no two processes ever write
+    the same file.
 
     Example:
     >>> str(worker_dir("runs/unet", get_strategy("default")))
@@ -189,12 +192,6 @@ def worker_dir(out_dir, strategy=None):
         return out_dir
     resolver = strategy.cluster_resolver
     return out_dir / f"{WORKER_DIR_PREFIX}{resolver.task_type}-{resolver.task_id}"
-
-
-def remove_worker_dir(out_dir, strategy=None):
-    """Delete a non-chief worker's private folder (nothing for the chief)."""
-    if not is_chief(strategy):
-        shutil.rmtree(worker_dir(out_dir, strategy), ignore_errors=True)
 
 
 def distribute_options(dataset, strategy=None):
