@@ -202,24 +202,6 @@ def matmul_tflops(dtype, size, repeats):
 COMPUTE_DTYPE = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 
 
-class Policy:
-    """Set the global Keras dtype policy for a block."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        import keras
-
-        self.previous = keras.mixed_precision.global_policy()
-        keras.mixed_precision.set_global_policy(self.name)
-
-    def __exit__(self, *exc_info):
-        import keras
-
-        keras.mixed_precision.set_global_policy(self.previous)
-
-
 def synthetic_batch(batch_size, seed=0):
     """Standardized-looking images and {0, 1} masks as tensors on the device."""
     import numpy as np
@@ -233,9 +215,9 @@ def synthetic_batch(batch_size, seed=0):
 
 def build_compiled(preset, precision, xla):
     from skin_segmentation.models import build_model
-    from skin_segmentation.training import compile_model
+    from skin_segmentation.training import compile_model, dtype_policy_scope
 
-    with Policy(precision):
+    with dtype_policy_scope(precision):
         model = build_model(preset, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3))
         compile_model(model, learning_rate=0.01)
     model.jit_compile = xla

@@ -82,7 +82,8 @@ def build_parser():
     train.add_argument("--strategy", default="default",
                        help="default, mirrored or multi_worker (tf.distribute)")
     train.add_argument("--precision", default=None,
-                       help="float32, mixed_bfloat16 or mixed_float16 (default: the profile's)")
+                       help="float32, mixed_bfloat16, mixed_float16, or auto (the device's fastest "
+                            "measured choice); default: the profile's")
     train.add_argument("--seed", type=int, default=None)
     train.set_defaults(handler=cmd_train)
 

@@ -342,8 +342,12 @@ def describe_device():
     return f"{cores}-core CPU ({model})"
 
 
-class _Policy:
-    """Set a global Keras dtype policy for a block, restore the previous one after."""
+class dtype_policy_scope:
+    """Set the global Keras dtype policy (e.g. `"mixed_bfloat16"`) for a block.
+
+    The previous policy is restored on exit, so one run's precision never leaks
+    into the next model a process builds.
+    """
 
     def __init__(self, name):
         self.name = name
@@ -479,7 +483,7 @@ def train(
     epochs_done = 0 if state is None else int(state["epochs_done"])
     scope = strategy.scope() if strategy is not None else _nullcontext()
 
-    with _Policy(profile.precision):
+    with dtype_policy_scope(profile.precision):
         keras.utils.set_random_seed(seed + epochs_done)
         with scope:
             if state is not None:
