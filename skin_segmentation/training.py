@@ -319,6 +319,20 @@ def _default_verbose():
     return 1 if sys.stdout.isatty() else 2
 
 
+def cpu_model_and_cores():
+    """The CPU's model name (from /proc/cpuinfo where there is one) and usable cores."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return model, cores
+
+
 def describe_device():
     """One line naming what trains: the GPUs, or the CPU and its core count."""
     import tensorflow as tf
@@ -330,15 +344,7 @@ def describe_device():
             details = tf.config.experimental.get_device_details(gpu)
             names.append(details.get("device_name", gpu.name))
         return f"{len(gpus)} GPU(s): {', '.join(sorted(set(names)))}"
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model, cores = cpu_model_and_cores()
     return f"{cores}-core CPU ({model})"
 
 
