@@ -11,7 +11,7 @@ in numbers:
   better validation loss on a 20% validation split, the public pool balanced per
   source, 100 target images to train on and 300 to evaluate. A GPU's work.
 - `quick`: the same protocol sized to finish all nine Table I cells on a 2-core
-  CPU in about half an hour: 64x64 inputs (each preset keeps its architecture; its
+  CPU in under an hour: 64x64 inputs (each preset keeps its architecture; its
   fully-connected bottleneck shrinks with the input), bfloat16 compute (the
   committed quick table was made with it; on the development CPU float32 later
   measured faster, see experiments/benchmarks.md), 192 pre-training images (64 per
