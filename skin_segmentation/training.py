@@ -378,11 +378,8 @@ def build_for_profile(preset, profile):
     return build_model(preset, input_shape=profile.input_shape, **profile.overrides_for(preset))
 
 
-def _result_from_finished_run(out_dir, state, strategy):
-    scope = strategy.scope() if strategy is not None else _nullcontext()
-    with scope:
-        model = keras.models.load_model(Path(out_dir) / MODEL_NAME)
-    history = pd.DataFrame(_read_history(out_dir, state["epochs_done"]))
+def _train_result(model, history, state, resumed_at_epoch, out_dir):
+    """A `TrainResult` from the model, its history and the run's `state.json` fields."""
     return TrainResult(
         model=model,
         history=history,
@@ -393,9 +390,17 @@ def _result_from_finished_run(out_dir, state, strategy):
         seed=int(state["seed"]),
         stopped_early=bool(state["stopped_early"]),
         initial_weights_sha256=state["initial_weights_sha256"],
-        resumed_at_epoch=int(state["epochs_done"]),
+        resumed_at_epoch=int(resumed_at_epoch),
         out_dir=Path(out_dir),
     )
+
+
+def _result_from_finished_run(out_dir, state, strategy):
+    scope = strategy.scope() if strategy is not None else _nullcontext()
+    with scope:
+        model = keras.models.load_model(Path(out_dir) / MODEL_NAME)
+    history = pd.DataFrame(_read_history(out_dir, state["epochs_done"]))
+    return _train_result(model, history, state, state["epochs_done"], out_dir)
 
 
 class _nullcontext:
@@ -497,7 +502,6 @@ def train(
                 best_weights = keras.models.load_model(
                     checkpoint_dir / state["best_checkpoint"], compile=False
                 ).get_weights()
-                initial_fingerprint = state["initial_weights_sha256"]
             else:
                 model = build_for_profile(preset, profile) if preset else model_or_preset
                 if init_weights is not None:
@@ -568,19 +572,7 @@ def train(
         for old in checkpoint_dir.glob("epoch-*.keras"):
             old.unlink(missing_ok=True)
 
-    return TrainResult(
-        model=model,
-        history=history,
-        best_epoch=int(state["best_epoch"]),
-        best_val_loss=float(state["best_val_loss"]),
-        seconds_per_epoch=float(history["seconds"].median()),
-        parameters=int(model.count_params()),
-        seed=seed,
-        stopped_early=bool(state["stopped_early"]),
-        initial_weights_sha256=initial_fingerprint,
-        resumed_at_epoch=epochs_done,
-        out_dir=out_dir,
-    )
+    return _train_result(model, history, state, epochs_done, out_dir)
 
 
 # --------------------------------------------------------------------------- command line
