@@ -12,9 +12,9 @@ in numbers:
   source, 100 target images to train on and 300 to evaluate. A GPU's work.
 - `quick`: the same protocol sized to finish all nine Table I cells on a 2-core
   CPU in under an hour: 64x64 inputs (each preset keeps its architecture; its
-  fully-connected bottleneck shrinks with the input), bfloat16 compute (the
-  committed quick table was made with it; on the development CPU float32 later
-  measured faster, see experiments/benchmarks.md), 192 pre-training images (64 per
+  fully-connected bottleneck shrinks with the input), float32 compute (bfloat16
+  measured several times slower on the development CPU, which has AVX512-BF16 but
+  no AMX; see experiments/benchmarks.md), 192 pre-training images (64 per
   source), at most 15 epochs and a patience of 4 (6 epochs of 5 steps were too few
   for direct training to learn more than "all skin").
 - `tiny`: a few images at 32x32 through miniature networks, for tests.
@@ -170,7 +170,7 @@ PROFILES = {
         validation_fraction=0.2,
         learning_rate=0.01,
         fine_tune_learning_rate=0.001,
-        precision="mixed_bfloat16",
+        precision="float32",
         augment="tf",
         description="the paper's protocol sized to run on a 2-core CPU in minutes",
     ),
