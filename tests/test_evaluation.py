@@ -87,13 +87,6 @@ def known_dataset(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
-def red_weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("weights") / "red.keras"
-    red_detector().save(path)
-    return path
-
-
 def test_red_detector_predicts_exactly_the_left_half_at_native_size():
     model = red_detector()
     photos = [half_red_photo(h, w) for h, w, *_ in CASES.values()]

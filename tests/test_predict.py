@@ -22,8 +22,6 @@ from skin_segmentation.evaluation import (
     predict_files,
 )
 
-from helpers import red_detector
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,13 +32,6 @@ def tiny_weights(tmp_path_factory):
     keras.utils.set_random_seed(0)
     path = tmp_path_factory.mktemp("weights") / "tiny.keras"
     build_model("unet", input_shape=(32, 32, 3), filters=(4, 8, 16)).save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def red_weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("weights") / "red.keras"
-    red_detector().save(path)
     return path
 
 
