@@ -24,6 +24,7 @@ its optimizer, early-stopping counter and best weights, and loses at most the
 epoch that was running.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -396,19 +397,11 @@ def _train_result(model, history, state, resumed_at_epoch, out_dir):
 
 
 def _result_from_finished_run(out_dir, state, strategy):
-    scope = strategy.scope() if strategy is not None else _nullcontext()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         model = keras.models.load_model(Path(out_dir) / MODEL_NAME)
     history = pd.DataFrame(_read_history(out_dir, state["epochs_done"]))
     return _train_result(model, history, state, state["epochs_done"], out_dir)
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc_info):
-        return False
 
 
 def train(
@@ -492,7 +485,7 @@ def train(
         )
     checkpoint_dir = out_dir / CHECKPOINT_DIR
     epochs_done = 0 if state is None else int(state["epochs_done"])
-    scope = strategy.scope() if strategy is not None else _nullcontext()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
 
     with dtype_policy_scope(profile.precision):
         keras.utils.set_random_seed(seed + epochs_done)
@@ -619,14 +612,11 @@ def _write_training_splits(args, profile, train_pairs, validation_pairs):
     held_out = [
         pair for pairs in folders for pair in pairs if (pair.source, pair.stem) not in trained
     ]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    temporary = out / "splits.json.tmp"
-    write_splits(
-        temporary, seed=profile.seed, train=train_pairs, validation=validation_pairs,
-        held_out=held_out,
-    )
-    os.replace(temporary, out / "splits.json")
+    with atomic_path(Path(args.out) / "splits.json") as temporary:
+        write_splits(
+            temporary, seed=profile.seed, train=train_pairs, validation=validation_pairs,
+            held_out=held_out,
+        )
 
 
 def train_from_cli(args):
