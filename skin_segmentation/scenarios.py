@@ -61,6 +61,8 @@ def select_pool(pairs, profile):
     With `profile.pretrain_images` set, `pretrain_images // number of sources`
     come from each source (all of a source that has fewer); with `None`, as
     many from each source as the smallest one has (`data.splits.balanced_pool`).
+    A profile with `balance_sources` keeps every image: its training draws the
+    sources equally often instead.
 
     Args:
         pairs: the `SkinPair`s of every pre-training folder.
@@ -72,6 +74,8 @@ def select_pool(pairs, profile):
     sources = _source_counts(pairs)
     if not sources:
         raise ValueError("The pre-training pool is empty: no image/mask pairs were found.")
+    if profile.balance_sources:
+        return sorted(pairs, key=lambda pair: (pair.source, pair.stem))
     per_source = None
     if profile.pretrain_images is not None:
         per_source = max(1, profile.pretrain_images // len(sources))

@@ -306,6 +306,7 @@ def _make_dataset(pairs, profile, training, seed):
         )
     from skin_segmentation.data.pipeline import make_dataset
 
+    options = profile.dataset_options() if training and profile.augment else {}
     return make_dataset(
         pairs,
         image_size=profile.image_size,
@@ -313,6 +314,7 @@ def _make_dataset(pairs, profile, training, seed):
         augment=profile.augment if training else None,
         shuffle=training,
         seed=seed,
+        **options,
     )
 
 
