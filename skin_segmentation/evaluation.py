@@ -4,12 +4,17 @@ pixel precision, recall and F1 pooled over the dataset), on all of it or on a sp
 The masks come from `inference.predict_confidence`, at each photograph's own size.
 """
 
+import numpy as np
+
 from skin_segmentation import metrics
 from skin_segmentation.data.splits import TARGET_EVAL_IMAGES, TARGET_TRAIN_IMAGES
 from skin_segmentation.inference import BATCH_SIZE, check_batch_size, predict_confidence, progress_bar
 
 PER_IMAGE_COLUMNS = ("stem", "source", "height", "width", "jaccard", "dice", "tp", "fp", "fn")
 SPLITS = ("all", "eval", "train")
+SET_SCORES = (
+    "two_class_miou", "pooled_jaccard", "mean_jaccard", "pixel_f1", "pixel_precision", "pixel_recall", "n",
+)
 # The seed `skinseg train` and `skinseg replicate` draw the paper's target split with
 # (the profiles' default seed).
 SPLIT_SEED = 0
@@ -88,6 +93,44 @@ def summarize(per_image):
         "pixel_precision": float(precision),
         "pixel_recall": float(recall),
         "pixel_f1": float(f1),
+        "n": int(len(per_image)),
+    }
+
+
+def set_scores(per_image):
+    """Scores of a set of images from their per-image pixel counts.
+
+    Args:
+        per_image: a DataFrame with `height`, `width`, `tp`, `fp`, `fn` and
+            `jaccard` per image (as `evaluation.evaluate_pairs` returns).
+
+    Returns:
+        A dict of `SET_SCORES`. A ratio with nothing to count (no skin
+        predicted, say, for precision) is `nan`.
+
+    Example:
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"height": [2], "width": [2], "tp": [1], "fp": [1], "fn": [0],
+    ...                       "jaccard": [0.5]})
+    >>> scores = set_scores(frame)
+    >>> scores["pooled_jaccard"], scores["two_class_miou"], scores["pixel_f1"]
+    (0.5, 0.5833333333333333, 0.6666666666666666)
+    """
+    tp, fp, fn = (float(per_image[column].sum()) for column in ("tp", "fp", "fn"))
+    tn = float((per_image["height"] * per_image["width"]).sum()) - tp - fp - fn
+
+    def ratio(numerator, denominator):
+        return numerator / denominator if denominator else float("nan")
+
+    skin_iou, non_skin_iou = ratio(tp, tp + fp + fn), ratio(tn, tn + fp + fn)
+    precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
+    return {
+        "two_class_miou": float(np.nanmean([skin_iou, non_skin_iou])),
+        "pooled_jaccard": skin_iou,
+        "mean_jaccard": float(per_image["jaccard"].mean()),
+        "pixel_f1": ratio(2 * precision * recall, precision + recall),
+        "pixel_precision": precision,
+        "pixel_recall": recall,
         "n": int(len(per_image)),
     }
 

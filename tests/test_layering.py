@@ -19,7 +19,7 @@ LAYERS = (
     ("data", "records", "tables", "profiles", "system", "distribute", "weights"),
     ("training",),
     ("inference", "evaluation", "export", "benchmarking"),
-    ("scenarios",),
+    ("scenarios", "generalization", "finetune"),
     ("replicate",),
     ("cli", "experiments"),
 )

@@ -78,6 +78,14 @@ def run(args):
         from skin_segmentation.distribute import get_strategy
 
         strategy = get_strategy(args.strategy)
+    network = args.model
+    if args.init:
+        from skin_segmentation.training import network_to_fine_tune
+
+        saved_network, profile = network_to_fine_tune(args.init, profile)
+        # Under a strategy the network is built in its scope from the preset
+        # (init_weights then copies the saved weights into it).
+        network = saved_network if strategy is None else args.model
     pairs = training_pairs(args, profile)
     train_pairs, validation_pairs = split_validation(
         pairs, fraction=profile.validation_fraction, seed=profile.seed
@@ -90,7 +98,7 @@ def run(args):
         flush=True,
     )
     result = train(
-        args.model,
+        network,
         train_pairs,
         validation_pairs,
         args.out,
@@ -118,7 +126,9 @@ def add_parser(commands):
     train.add_argument("--model", default="unet", help="preset: unet, unet_large, dense_residual_unet")
     train.add_argument("--data", required=True, type=split_dirs, help="DIR[,DIR...]")
     train.add_argument("--out", required=True, help="run folder")
-    train.add_argument("--init", default=None, help="weights (.keras) to start from")
+    train.add_argument("--init", default=None, 
+                       help="a .keras network to fine-tune: its own architecture, at its "
+                            "own input size")
     train.add_argument("--profile", default="quick", help="paper, quick or tiny")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--target-train", default=None, metavar="DIR",
