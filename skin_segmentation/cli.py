@@ -124,6 +124,8 @@ def build_parser():
     export.add_argument("--weights", default=None, help="a .keras file (default: bundled U-Net)")
     export.add_argument("--out", required=True, help="the SavedModel folder")
     export.set_defaults(handler=cmd_export)
+    from skin_segmentation.cli_data import add_data_commands
+    add_data_commands(commands)
     return parser
 
 
