@@ -1,6 +1,6 @@
 """`skinseg data list | get | verify`: the command line of `skin_segmentation.data.fetch`.
 
-Thin callers only; `add_data_commands(subparsers)` registers them. Errors
+Thin callers only; `add_parser(subparsers)` registers them. Errors
 (`DataError`, `ValueError`) reach `skinseg`'s one-line handler: exit 2.
 """
 
@@ -50,7 +50,7 @@ def cmd_data_verify(args):
     return 0 if report.ok else 1
 
 
-def add_data_commands(subparsers):
+def add_parser(subparsers):
     """Add `data` with its `list`, `get` and `verify` subcommands to `skinseg`'s parser."""
     data = subparsers.add_parser("data", help="public datasets: list, get (download + convert), verify")
     commands = data.add_subparsers(dest="data_command", required=True)
@@ -80,5 +80,3 @@ def add_data_commands(subparsers):
     verify.add_argument("--dataset", default=None, help="its name (default: detected from its stems)")
     verify.set_defaults(handler=cmd_data_verify)
 
-
-add_parser = add_data_commands
