@@ -80,7 +80,8 @@ def tone_boxplot(per_image, path=None, by="ita_category", model_column="model", 
                   .dropna().to_numpy() for group in groups]
         positions = [position + offset for position, group_values in enumerate(values) if len(group_values)]
         boxes = ax.boxplot([v for v in values if len(v)], positions=positions, widths=width * 0.85,
-                           patch_artist=True, showfliers=True, manage_ticks=False)
+                           patch_artist=True, manage_ticks=False, medianprops={"color": "black"},
+                           flierprops={"markersize": 3, "markeredgecolor": colours[index]})
         for box in boxes["boxes"]:
             box.set(facecolor=colours[index], alpha=0.6)
         ax.plot([], [], "s", color=colours[index], alpha=0.6, label=str(model))
@@ -92,7 +93,7 @@ def tone_boxplot(per_image, path=None, by="ita_category", model_column="model", 
     ax.set_xlabel(by.replace("_", " "))
     ax.set_ylabel("Jaccard index per image")
     if any(models):
-        ax.legend(loc="lower left", fontsize=8, ncols=min(len(models), 4))
+        figure.legend(loc="outside upper center", fontsize=8, ncols=min(len(models), 6))
     if path is not None:
         save_figure(figure, path)
     return figure

@@ -93,7 +93,7 @@ def test_tone_boxplot_one_box_per_model_and_group(per_image, tmp_path):
         "light\n(n=2)", "dark\n(n=1)", "unknown\n(n=1)"
     ]
     assert len(ax.patches) == 2 * 3  # a box per model in each group
-    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["net", "ycrcb"]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["net", "ycrcb"]
     format_, size = read_png(tmp_path / "tone.png")
     assert format_ == "PNG" and size[0] > 300
 
