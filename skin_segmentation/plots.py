@@ -1,5 +1,7 @@
 """Figures of results: Jaccard by skin tone, Table I beside the paper, training curves.
 
+`write_results_figures` draws the last two for a `skinseg replicate` results folder.
+
 Each function takes tables (pandas DataFrames as `evaluation`, `groups` and
 `records` write them), returns a `matplotlib.figure.Figure` and, given a path,
 writes it as PNG atomically. Figures are made without pyplot, so no GUI
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from skin_segmentation.models import SCENARIOS
-from skin_segmentation.records import SCENARIO_TITLES
+from skin_segmentation.tables import SCENARIO_TITLES
 
 HISTORY_NAME = "history.csv"  # as training.HISTORY_NAME, without importing Keras
 PRETRAINING = "pre-training"
@@ -99,7 +101,7 @@ def tone_boxplot(per_image, path=None, by="ita_category", model_column="model", 
     return figure
 
 
-def table1_bars(table, path=None, baselines=()):
+def table1_bars(table, path=None, baselines=None):
     """Table I as grouped bars: our mean Jaccard beside the paper's, per network and scenario.
 
     Args:
@@ -107,7 +109,8 @@ def table1_bars(table, path=None, baselines=()):
             `<scenario>_jaccard`, `paper_<scenario>_jaccard`).
         path: where to write the PNG, or None.
         baselines: presets of `table` drawn as a dashed line across each panel
-            (a detector with no training has one score in every scenario).
+            (a detector with no training has one score in every scenario);
+            default: the rows whose `baseline` column is True.
 
     Returns:
         The `Figure`; a paper figure the paper does not give is marked "n/a".
@@ -119,6 +122,9 @@ def table1_bars(table, path=None, baselines=()):
     >>> len(table1_bars(table, baselines=["all_skin"]).axes)
     3
     """
+    if baselines is None:
+        marked = table["baseline"].astype(bool) if "baseline" in table else False
+        baselines = list(table.loc[marked, "preset"]) if "baseline" in table else []
     networks = table[~table["preset"].isin(baselines)].reset_index(drop=True)
     figure, axes = _figure(4.2 * len(SCENARIOS), 3.8, ncols=len(SCENARIOS), sharey=True)
     x = np.arange(len(networks))
@@ -149,8 +155,8 @@ def read_histories(results_dir):
 
     Returns:
         `{preset: {column: DataFrame}}`, columns `"pre-training"` (from
-        `pretrained/<preset>/`), then the trained scenarios in Table I order,
-        each present only where its file exists.
+        `pretrained/<preset>/`, else the direct-transfer cell's copy), then the
+        trained scenarios in Table I order, each present only where its file exists.
     """
     results_dir = Path(results_dir)
     histories = {}
@@ -159,9 +165,12 @@ def read_histories(results_dir):
                         if path.parent.name in SCENARIOS})
     for preset in presets:
         found = {}
-        pretraining = results_dir / "pretrained" / preset / HISTORY_NAME
-        if pretraining.is_file():
-            found[PRETRAINING] = pd.read_csv(pretraining)
+        # The direct-transfer cell keeps a copy of the pre-training's history.
+        for pretraining in (results_dir / "pretrained" / preset / HISTORY_NAME,
+                            results_dir / preset / SCENARIOS[0] / HISTORY_NAME):
+            if pretraining.is_file():
+                found[PRETRAINING] = pd.read_csv(pretraining)
+                break
         for scenario in SCENARIOS:
             path = results_dir / preset / scenario / HISTORY_NAME
             if scenario != "direct_transfer" and path.is_file():
@@ -225,3 +234,24 @@ def training_curves(histories, path=None):
     if path is not None:
         save_figure(figure, path)
     return figure
+
+
+def write_results_figures(results_dir, table):
+    """Write `table1.png` and `training_curves.png` of a `skinseg replicate` results folder.
+
+    Args:
+        results_dir: the results folder.
+        table: its Table I (`tables.make_table1`); rows with `baseline` True are
+            drawn as lines.
+
+    Returns:
+        `{"table1": path, "training_curves": path}` (the latter only when some
+        history was recorded).
+    """
+    results_dir = Path(results_dir)
+    paths = {"table1": save_figure(table1_bars(table), results_dir / "table1.png")}
+    histories = read_histories(results_dir)
+    if histories:
+        paths["training_curves"] = save_figure(training_curves(histories),
+                                               results_dir / "training_curves.png")
+    return paths

@@ -12,6 +12,7 @@ confidence maps `(H, W)` in [0, 1] out, skin at `>= 0.5` (see `rules.Baseline`).
 
 from skin_segmentation.baselines.histogram import (
     HISTOGRAM_BINS,
+    HISTOGRAM_NAME,
     HistogramClassifier,
     choose_threshold,
     colour_bins,
@@ -63,6 +64,7 @@ def get_baseline(name, weights=None):
 __all__ = [
     "BASELINES",
     "HISTOGRAM_BINS",
+    "HISTOGRAM_NAME",
     "HSV_RULE",
     "YCRCB_RULE",
     "AllSkin",

@@ -21,6 +21,7 @@ from skin_segmentation.baselines.rules import Baseline
 from skin_segmentation.metrics import pixel_f1
 
 HISTOGRAM_BINS = 32  # per channel, as Jones and Rehg's 32^3 model
+HISTOGRAM_NAME = "histogram.npz"  # what `skinseg train --model histogram` writes in its run folder
 
 
 def _check_bins(bins):
