@@ -54,6 +54,30 @@ def write_training_splits(args, profile, train_pairs, validation_pairs):
         )
 
 
+def run_histogram(args, profile):
+    """`skinseg train --model histogram`: count colours on the pool, threshold on validation.
+
+    The same pairs and validation split as a network's training; writes
+    `RUN/histogram.npz` and `RUN/splits.json`.
+    """
+    from skin_segmentation.baselines import HISTOGRAM_NAME, fit_histogram
+    from skin_segmentation.data.splits import split_validation
+    from skin_segmentation.inference import progress_bar
+
+    pairs = training_pairs(args, profile)
+    train_pairs, validation_pairs = split_validation(
+        pairs, fraction=profile.validation_fraction, seed=profile.seed
+    )
+    write_training_splits(args, profile, train_pairs, validation_pairs)
+    print(f"Counting colours of {len(train_pairs)} images, choosing the threshold on "
+          f"{len(validation_pairs)}; writing {args.out}", flush=True)
+    with progress_bar(len(train_pairs) + len(validation_pairs)) as advance:
+        model = fit_histogram(train_pairs, validation_pairs, bins=args.bins, progress=advance)
+    path = model.save(Path(args.out) / HISTOGRAM_NAME)
+    print(json.dumps({"model": str(path), "threshold": model.threshold, **model.info}))
+    return 0
+
+
 def run(args):
     """`skinseg train`: train one preset on folders of pairs; see `skinseg train -h`.
 
@@ -69,6 +93,8 @@ def run(args):
     from skin_segmentation.training import MODEL_NAME, train
 
     profile = get_profile(args.profile)
+    if args.model == "histogram":
+        return run_histogram(args, profile)
     if args.precision:
         # distribute: "auto" is the machine's fastest native precision.
         profile = profile.replace(precision=resolve_precision(args.precision))
@@ -123,7 +149,9 @@ def run(args):
 
 def add_parser(commands):
     train = commands.add_parser("train", help="train one network")
-    train.add_argument("--model", default="unet", help="preset: unet, unet_large, dense_residual_unet")
+    train.add_argument("--model", default="unet",
+                       help="preset: unet, unet_large, dense_residual_unet; or histogram (the "
+                            "Jones-Rehg colour histogram, RUN/histogram.npz, no network)")
     train.add_argument("--data", required=True, type=split_dirs, help="DIR[,DIR...]")
     train.add_argument("--out", required=True, help="run folder")
     train.add_argument("--init", default=None, 
@@ -140,4 +168,5 @@ def add_parser(commands):
                        help="float32, mixed_bfloat16, mixed_float16, or auto (the device's fastest "
                             "measured choice); default: the profile's")
     train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--bins", type=int, default=32, help="histogram cells per RGB channel")
     train.set_defaults(handler=run)
