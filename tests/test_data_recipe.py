@@ -64,8 +64,8 @@ def test_skin_centred_closeups_give_frames_full_of_skin():
 
 
 def test_closeup_probability_zero_keeps_every_image():
-    images, masks = coloured_by_mask(size=16)
-    out, out_masks = crop_closeups(images, masks, np.zeros((8, 32, 32, 3), "uint8"), np.zeros((8, 32, 32), "uint8"),
+    images, masks = coloured_by_mask(size=32)
+    out, out_masks = crop_closeups(images, masks, np.zeros((8, 64, 64, 3), "uint8"), np.zeros((8, 64, 64), "uint8"),
                                    SEED, CloseupConfig(probability=0.0))
     np.testing.assert_array_equal(out.numpy(), images.astype("float32"))
     np.testing.assert_array_equal(out_masks.numpy(), masks.astype("float32"))
