@@ -122,6 +122,10 @@ def test_balanced_sampling_draws_every_source_equally(monkeypatch):
     assert all(abs(count - 1000) < 100 for count in counts.values())
     dataset = make_dataset(pairs, 16, 10, augment="tf", shuffle=True, balance_sources=True, epoch_images=30)
     assert sum(int(images.shape[0]) for images, _ in dataset) == 30
+    few = pairs[:5]  # an epoch of more images than pairs passes over them several times
+    indices = pipeline._index_stream(few, shuffle=True, seed=0, repeat=False, balance_sources=False,
+                                     epoch_images=12)
+    assert sorted(collections.Counter(int(i) for i in indices).values()) == [2, 2, 2, 3, 3]
 
 
 def test_robust_profile_switches_are_on_and_paper_is_untouched():

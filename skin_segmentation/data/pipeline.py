@@ -251,7 +251,8 @@ def _index_stream(pairs, shuffle, seed, repeat, balance_sources, epoch_images):
             indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
         if repeat:
             return indices.repeat()
-        return indices.take(epoch_images) if epoch_images else indices
+        # An epoch of more images than there are pairs makes several passes.
+        return indices.repeat().take(epoch_images) if epoch_images else indices
     by_source = collections.defaultdict(list)
     for index, pair in enumerate(pairs):
         by_source[pair.source].append(index)
