@@ -61,6 +61,8 @@ def build_parser():
         prog="skinseg",
         description="Skin segmentation of clinical photographs (Codella et al. 2018).",
     )
+    parser.add_argument("--verbose", action="store_true",
+                        help="let TensorFlow's C++ log lines through (held back otherwise)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     inspect = commands.add_parser(
@@ -120,16 +122,24 @@ def build_parser():
     predict.add_argument("--batch-size", type=int, default=16, help="images per network call")
     predict.set_defaults(handler=cmd_predict)
 
-    export = commands.add_parser("export", help="TensorFlow SavedModel taking uint8 images")
+    export = commands.add_parser("export", help="TensorFlow SavedModel or TFLite taking uint8 images")
     export.add_argument("--weights", default=None, help="a .keras file (default: bundled U-Net)")
-    export.add_argument("--out", required=True, help="the SavedModel folder")
+    export.add_argument("--out", required=True,
+                        help="the SavedModel folder, or the .tflite file with --format tflite")
+    export.add_argument("--format", default="saved_model", choices=("saved_model", "tflite"))
+    export.add_argument("--quantize", default=None, choices=("float16",),
+                        help="tflite only: store the weights in float16 (half the size)")
     export.set_defaults(handler=cmd_export)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    from skin_segmentation import quiet
     from skin_segmentation.data.readers import DataError
+
+    if args.verbose and not quiet.is_verbose():
+        return quiet.relaunch_verbose(sys.argv[1:] if argv is None else list(argv))
 
     try:
         return args.handler(args) or 0
