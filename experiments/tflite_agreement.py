@@ -2,7 +2,7 @@
 
 Exports the bundled U-Net (or --weights) as float32 and float16 TFLite files
 (`skin_segmentation.export_tflite`), runs both and Keras
-(`evaluation.predict_confidence`) on every photograph of the shipped sample
+(`inference.predict_confidence`) on every photograph of the shipped sample
 (700: abdomen, sfa, fasseg, hgr_subset), and writes one row per variant to
 `experiments/results/tflite_agreement.csv`: file size, the fraction of pixels
 where the masks agree, the images whose masks differ anywhere, and the maximum

@@ -12,7 +12,7 @@ does them:
     confidence (S, S)  --bilinear, half-pixel centres (resize_confidence)-->  (H, W)
 
 `TFLiteSkinModel` does both around the interpreter, so its confidence differs
-from `evaluation.predict_confidence`'s only by the arithmetic of TFLite's
+from `inference.predict_confidence`'s only by the arithmetic of TFLite's
 kernels (and of float16 weights with `quantize="float16"`).
 
 The conversion takes the Keras 3 path that works: the model is written as a
@@ -179,7 +179,7 @@ class TFLiteSkinModel:
     def confidence(self, image):
         """Skin confidence `float32 (H, W)` in [0, 1] of one uint8 `(H, W, 3)` photograph."""
         from skin_segmentation.data.pipeline import resize_image
-        from skin_segmentation.evaluation import resize_confidence
+        from skin_segmentation.inference import resize_confidence
 
         image = np.asarray(image)
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3 or 0 in image.shape:
@@ -201,7 +201,7 @@ def compare_with_keras(lite, model, images):
 
     Args:
         lite: a `TFLiteSkinModel`.
-        model: the Keras skin model (run by `evaluation.predict_confidence`).
+        model: the Keras skin model (run by `inference.predict_confidence`).
         images: uint8 `(H, W, 3)` photographs.
 
     Returns:
@@ -211,7 +211,7 @@ def compare_with_keras(lite, model, images):
         `max_abs_difference` and `mean_abs_difference` of the confidence;
         `pixels`; `images`.
     """
-    from skin_segmentation.evaluation import predict_confidence
+    from skin_segmentation.inference import predict_confidence
 
     images = list(images)
     differing = pixels = images_differing = 0

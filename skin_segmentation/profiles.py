@@ -53,6 +53,20 @@ class Profile:
             own (miniature networks for tests); empty for the paper's networks.
         seed: seed of the splits, the initialization and the data order.
         description: a few words on what the profile is for.
+        closeup: share of training images replaced by a close-up crop (a window
+            down to `closeup_min_side` of the side, half of them centred on
+            skin; `data.closeup`); 0 turns it off, as in the paper.
+        closeup_min_side: the smallest close-up window, a fraction of the side.
+        photometric: share of training images given photometric jitter (white
+            balance, exposure, gamma, saturation, hue, blur, JPEG;
+            `data.appearance`); 0 turns it off.
+        lesions: share of training images given a synthetic lesion inside their
+            skin (`data.appearance`); 0 turns it off.
+        balance_sources: draw every source folder equally often while training,
+            keeping all of its images, instead of subsampling each source to
+            the same count (`pretrain_images` then caps nothing).
+        epoch_images: training images per epoch (`None`: each image once);
+            validation and checkpoints come after every epoch.
     """
 
     name: str
@@ -71,6 +85,12 @@ class Profile:
     model_overrides: dict = dataclasses.field(default_factory=dict, hash=False)
     seed: int = 0
     description: str = ""
+    closeup: float = 0.0
+    closeup_min_side: float = 0.125
+    photometric: float = 0.0
+    lesions: float = 0.0
+    balance_sources: bool = False
+    epoch_images: int | None = None
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval")
@@ -104,6 +124,24 @@ class Profile:
                     f"Profile {self.name!r}: `{field}` must be positive. "
                     f"Received: {field}={getattr(self, field)}"
                 )
+        for field in ("closeup", "photometric", "lesions"):
+            if not 0.0 <= getattr(self, field) <= 1.0:
+                raise ValueError(
+                    f"Profile {self.name!r}: `{field}` is a share of images in [0, 1]. "
+                    f"Received: {field}={getattr(self, field)}"
+                )
+        if not 0.0 < self.closeup_min_side <= 1.0:
+            raise ValueError(
+                f"Profile {self.name!r}: `closeup_min_side` must lie in (0, 1]. "
+                f"Received: closeup_min_side={self.closeup_min_side}"
+            )
+        if self.epoch_images is not None and (
+            not isinstance(self.epoch_images, int) or self.epoch_images < 1
+        ):
+            raise ValueError(
+                f"Profile {self.name!r}: `epoch_images` must be a positive integer or None. "
+                f"Received: epoch_images={self.epoch_images!r}"
+            )
         if self.precision not in PRECISIONS:
             raise ValueError(
                 f"Profile {self.name!r}: `precision` must be one of {PRECISIONS}. "
@@ -114,6 +152,19 @@ class Profile:
                 f"Profile {self.name!r}: `augment` must be one of {AUGMENTATIONS}. "
                 f"Received: augment={self.augment!r}"
             )
+
+    def dataset_options(self):
+        """`make_dataset` keyword arguments of this profile's training augmentation."""
+        from skin_segmentation.data.appearance import PhotometricConfig
+        from skin_segmentation.data.closeup import CloseupConfig
+
+        return dict(
+            closeup=CloseupConfig(self.closeup, self.closeup_min_side) if self.closeup else None,
+            photometric=PhotometricConfig(probability=self.photometric) if self.photometric else None,
+            lesions=self.lesions,
+            balance_sources=self.balance_sources,
+            epoch_images=self.epoch_images,
+        )
 
     @property
     def input_shape(self):
@@ -157,6 +208,32 @@ PROFILES = {
         precision="float32",
         augment="tf",
         description="Codella et al. 2018 as published, a GPU's work",
+    ),
+    "robust": Profile(
+        name="robust",
+        epochs=500,
+        patience=50,
+        batch_size=16,
+        image_size=128,
+        pretrain_images=None,
+        target_train=100,
+        target_eval=300,
+        validation_fraction=0.2,
+        learning_rate=0.01,
+        fine_tune_learning_rate=0.001,
+        precision="float32",
+        augment="tf",
+        closeup=0.5,
+        photometric=0.8,
+        lesions=0.3,
+        balance_sources=True,
+        epoch_images=2620,
+        description=(
+            "the paper's network, optimizer and loss with a recipe for clinical close-ups "
+            "and photographs in the wild: close-up crops, photometric jitter, synthetic "
+            "lesions, every source drawn equally (negatives included), epochs of the "
+            "paper's 2620 images"
+        ),
     ),
     "quick": Profile(
         name="quick",

@@ -16,7 +16,7 @@ from skin_segmentation.cli import main
 from skin_segmentation.data.examples import example_photos
 from skin_segmentation.data.readers import load_image, read_dataset
 from skin_segmentation.data.sample import sample_datasets
-from skin_segmentation.evaluation import predict_confidence
+from skin_segmentation.inference import predict_confidence
 from skin_segmentation.export_tflite import (
     INPUT_NAME,
     OUTPUT_NAME,

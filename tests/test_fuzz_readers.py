@@ -23,7 +23,7 @@ import pytest
 from fuzz_files import make_cases
 
 from skin_segmentation.data.readers import DataError, decode_mask, load_image
-from skin_segmentation.evaluation import predict_files
+from skin_segmentation.inference import predict_files
 from skin_segmentation.weights import load_skin_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -41,7 +41,7 @@ def test_paper_components_are_in_place():
     assert len(residual_adds) == 8  # 4 convolutions + 4 additions
     # dense connectivity: the second convolution sees input and first convolution
     assert model.get_layer("dense_residual_unet_enc2_conv2").input.shape[-1] == 8 + 4
-    assert type(model.layers[-1]).__name__ == "RescaledTanh"
+    assert [type(layer).__name__ for layer in model.layers[-2:]] == ["Activation", "Rescaling"]
 
 
 def test_relu_everywhere_but_the_head():

@@ -48,3 +48,42 @@ def test_saved_preset_reloads_and_predicts_identically(name, tmp_path):
     info = json.loads(result.stdout.strip().splitlines()[-1])
     assert info == {"loss": "JaccardDistance", "optimizer": "SGD"}
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+PLAIN_KERAS_RELOAD = """
+import sys
+import numpy as np
+import keras
+model = keras.saving.load_model(sys.argv[1], compile=False)
+assert "skin_segmentation" not in sys.modules
+np.save(sys.argv[3], model.predict(np.load(sys.argv[2]), verbose=0))
+"""
+
+
+def test_saved_network_loads_in_keras_without_the_package(tmp_path):
+    model = build_model("unet", input_shape=(32, 32, 3), filters=(4, 8, 16))
+    images = np.random.default_rng(3).normal(size=(2, 32, 32, 3)).astype("float32")
+    expected = model.predict(images, verbose=0)
+    model.save(tmp_path / "plain.keras")
+    np.save(tmp_path / "images.npy", images)
+    result = subprocess.run(
+        [sys.executable, "-c", PLAIN_KERAS_RELOAD, str(tmp_path / "plain.keras"),
+         str(tmp_path / "images.npy"), str(tmp_path / "out.npy")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+def test_file_with_the_old_rescaled_tanh_head_still_loads(tmp_path):
+    import keras
+
+    from skin_segmentation.models import RescaledTanh
+
+    inputs = keras.Input((8, 8, 3))
+    logit = keras.layers.Conv2D(1, 1, name="logit")(inputs)
+    old = keras.Model(inputs, RescaledTanh(name="confidence")(logit))
+    old.save(tmp_path / "old.keras")
+    images = np.random.default_rng(4).normal(size=(1, 8, 8, 3)).astype("float32")
+    reloaded = keras.models.load_model(tmp_path / "old.keras", compile=False)
+    np.testing.assert_allclose(reloaded.predict(images, verbose=0), old.predict(images, verbose=0))

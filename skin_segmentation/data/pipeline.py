@@ -18,7 +18,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from skin_segmentation.data.appearance import photometric_jitter, synthesize_lesions
 from skin_segmentation.data.augment import AUGMENT_BACKENDS, AugmentConfig, get_augmenter, sample_parameters
+from skin_segmentation.data.closeup import crop_closeups
 from skin_segmentation.data.readers import load_pair
 
 DEFAULT_IMAGE_SIZE = 128
@@ -240,6 +242,29 @@ def _resolve_augment(augment):
     return augment
 
 
+def _index_stream(pairs, shuffle, seed, repeat, balance_sources, epoch_images):
+    """Indices into `pairs` in training order: one pass, or per-source balanced draws."""
+    count = len(pairs)
+    if not balance_sources:
+        indices = tf.data.Dataset.range(count)
+        if shuffle:
+            indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            return indices.repeat()
+        return indices.take(epoch_images) if epoch_images else indices
+    by_source = collections.defaultdict(list)
+    for index, pair in enumerate(pairs):
+        by_source[pair.source].append(index)
+    streams = [
+        tf.data.Dataset.from_tensor_slices(tf.constant(members, tf.int64))
+        .shuffle(len(members), seed=seed + number, reshuffle_each_iteration=True)
+        .repeat()
+        for number, (_, members) in enumerate(sorted(by_source.items()))
+    ]
+    indices = tf.data.Dataset.sample_from_datasets(streams, seed=seed, rerandomize_each_iteration=True)
+    return indices if repeat else indices.take(epoch_images or count)
+
+
 def make_dataset(
     pairs,
     image_size=DEFAULT_IMAGE_SIZE,
@@ -251,6 +276,11 @@ def make_dataset(
     cache=True,
     augment_config=None,
     drop_remainder=False,
+    closeup=None,
+    photometric=None,
+    lesions=0.0,
+    balance_sources=False,
+    epoch_images=None,
 ):
     """A `tf.data.Dataset` of `(images, masks)` batches, the networks' input.
 
@@ -264,13 +294,20 @@ def make_dataset(
         batch_size: images per batch (the paper: 16).
         augment: `None` (no augmentation), `"tf"` (in-graph, default backend) or
             `"imgaug"` (imgaug 0.4.0 through `tf.numpy_function`); `True` means
-            `"tf"`.
+            `"tf"`. The options below apply only when it is set.
         shuffle: reshuffle the whole set on every pass.
         seed: non-negative integer seeding shuffle and augmentation.
         repeat: repeat forever (then pass `steps_per_epoch` to Keras).
         cache: keep decoded arrays in memory for later datasets of this process.
         augment_config: an `AugmentConfig` (rotation, scale, crop).
         drop_remainder: drop a last batch smaller than `batch_size`.
+        closeup: a `closeup.CloseupConfig` for close-up crops (pairs are then
+            also decoded at `2 S`), or `None`.
+        photometric: an `appearance.PhotometricConfig`, or `None`.
+        lesions: share of images given a synthetic lesion inside their skin.
+        balance_sources: draw every `pair.source` equally often (with
+            replacement), whatever its size, instead of one pass over the pairs.
+        epoch_images: images per pass (default: all pairs once).
 
     Returns:
         A dataset yielding `images float32 (B, S, S, 3)` standardized per image
@@ -294,16 +331,13 @@ def make_dataset(
     backend = _resolve_augment(augment)
     augmenter = get_augmenter(backend, augment_config or AugmentConfig()) if backend else None
     images, masks = load_arrays(pairs, image_size, cache=cache)
-    count = len(images)
+    large = None
+    if augmenter is not None and closeup is not None:
+        large = tuple(tf.constant(array) for array in load_arrays(pairs, 2 * image_size, cache=cache))
     images = tf.constant(images)
     masks = tf.constant(masks)
     autotune = tf.data.AUTOTUNE
-
-    indices = tf.data.Dataset.range(count)
-    if shuffle:
-        indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        indices = indices.repeat()
+    indices = _index_stream(pairs, shuffle, seed, repeat, balance_sources, epoch_images)
 
     if augmenter is None:
         dataset = indices.batch(batch_size, drop_remainder=drop_remainder)
@@ -319,15 +353,27 @@ def make_dataset(
         seed_tensor = tf.constant(seed, tf.int64)
 
         def draw(index, key):
-            return index, sample_parameters(tf.stack([key, seed_tensor]), augmenter.config)
+            return index, key, sample_parameters(tf.stack([key, seed_tensor]), augmenter.config)
 
         dataset = tf.data.Dataset.zip((indices, keys)).map(draw, num_parallel_calls=autotune)
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
 
-        def prepare(batch_indices, parameters):
+        def prepare(batch_indices, batch_keys, parameters):
+            batch_seed = tf.stack([batch_keys[0], seed_tensor])
+            batch_images = tf.gather(images, batch_indices)
+            batch_masks = tf.gather(masks, batch_indices)
+            if large is not None:
+                batch_images, batch_masks = crop_closeups(
+                    batch_images, batch_masks, tf.gather(large[0], batch_indices),
+                    tf.gather(large[1], batch_indices), batch_seed, closeup,
+                )
             batch_images, batch_masks = augmenter(
-                tf.gather(images, batch_indices), tf.gather(masks, batch_indices), parameters
+                tf.cast(batch_images, tf.uint8), tf.cast(batch_masks, tf.uint8), parameters
             )
+            if lesions:
+                batch_images = synthesize_lesions(batch_images, batch_masks[..., 0], batch_seed + 13, lesions)
+            if photometric is not None:
+                batch_images = photometric_jitter(batch_images, batch_seed + 29, photometric)
             return standardize(batch_images), batch_masks
 
         dataset = dataset.map(prepare, num_parallel_calls=autotune)

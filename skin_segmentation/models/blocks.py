@@ -11,11 +11,12 @@ from keras import layers
 
 @keras.saving.register_keras_serializable(package="skin_segmentation")
 class RescaledTanh(layers.Layer):
-    """`tanh` mapped from [-1, 1] to [0, 1]: the network's skin confidence.
+    """`tanh` mapped from [-1, 1] to [0, 1], kept so that older `.keras` files load.
 
-    The paper's Dense Residual U-Net ends in a tanh whose output is rescaled to
-    [0, 1]. ``(tanh(x) + 1) / 2`` equals ``sigmoid(2 x)``; the layer always computes
-    in float32 so that a mixed-precision model still emits float32 confidences.
+    Models saved before version 0.2 end in this layer; `confidence_head` now
+    builds the same function from Keras's own layers, so that a saved model
+    loads in any Keras 3 without this package. ``(tanh(x) + 1) / 2`` equals
+    ``sigmoid(2 x)``; the layer computes in float32.
 
     Example:
     >>> import numpy as np
@@ -96,9 +97,23 @@ def residual_tail(x, num_convs, name):
 
 
 def confidence_head(x, name):
-    """1x1 convolution to one float32 logit, then tanh rescaled to [0, 1]."""
+    """1x1 convolution to one logit, then the paper's tanh rescaled to [0, 1].
+
+    Built from Keras's own `tanh` activation and `Rescaling(0.5, offset=0.5)`,
+    all in float32 (a mixed-precision model still emits float32 confidences), so
+    a saved model needs no custom object to load.
+
+    Example:
+    >>> import numpy as np
+    >>> inputs = keras.Input((1, 1, 1))
+    >>> head = keras.Model(inputs, confidence_head(inputs, "demo"))
+    >>> head.get_layer("demo_logit").set_weights([np.ones((1, 1, 1, 1)), np.zeros(1)])
+    >>> head.predict(np.array([-100.0, 0.0, 100.0]).reshape(3, 1, 1, 1), verbose=0).ravel().tolist()
+    [0.0, 0.5, 1.0]
+    """
     logit = layers.Conv2D(1, 1, dtype="float32", name=f"{name}_logit")(x)
-    return RescaledTanh(name=f"{name}_confidence")(logit)
+    tanh = layers.Activation("tanh", dtype="float32", name=f"{name}_tanh")(logit)
+    return layers.Rescaling(0.5, offset=0.5, dtype="float32", name=f"{name}_confidence")(tanh)
 
 
 def validate_input_shape(input_shape, depth):
