@@ -52,7 +52,7 @@ def main():
                 "images_differing": check["images_differing"],
                 "max_abs_difference": check["max_abs_difference"],
                 "mean_abs_difference": check["mean_abs_difference"],
-                "weights": str(weights),
+                "weights": weights.name,
             })
             print(rows[-1], flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

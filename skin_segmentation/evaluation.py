@@ -92,7 +92,22 @@ def summarize(per_image):
     }
 
 
-def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False):
+def _usable(pairs, on_error):
+    """`(pair, image, mask)` of each pair that loads; the others go to `on_error`."""
+    from skin_segmentation.data.readers import DataError, load_pair
+
+    loaded = []
+    for pair in pairs:
+        try:
+            loaded.append((pair, *load_pair(pair)))
+        except DataError as error:
+            if on_error is None:
+                raise
+            on_error(error, pair.image)
+    return loaded
+
+
+def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, on_error=None):
     """Per-image Jaccard and Dice of a model, each at the image's native resolution.
 
     Args:
@@ -100,19 +115,21 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False):
         pairs: `SkinPair`s (`data.readers.read_dataset`); read a batch at a time.
         batch_size: images per network call.
         progress: draw a progress bar on stderr.
+        on_error: called as `on_error(error, pair.image)` for a pair that cannot
+            be used (`DataError`: unreadable image or mask, sizes that differ, a
+            mask that is not two-valued), which is then left out
+            (`problems.ProblemLog.add`); `None`: the error is raised.
 
     Returns:
         `(per_image, summary)`: a pandas DataFrame with columns `stem`, `source`,
-        `height`, `width`, `jaccard`, `dice`, `tp`, `fp`, `fn` (one row per pair,
-        in order), and `summarize(per_image)`.
+        `height`, `width`, `jaccard`, `dice`, `tp`, `fp`, `fn` (one row per pair
+        used, in order), and `summarize(per_image)`.
 
     Example:
     >>> per_image, summary = evaluate_pairs(model, read_dataset("data/abdomen"))  # doctest: +SKIP
     >>> summary["mean_jaccard"], summary["pixel_f1"], summary["n"]  # doctest: +SKIP
     """
     import pandas as pd
-
-    from skin_segmentation.data.readers import load_pair
 
     batch_size = check_batch_size(batch_size)
     pairs = list(pairs)
@@ -122,9 +139,10 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False):
     with progress_bar(len(pairs), enabled=progress) as advance:
         for start in range(0, len(pairs), batch_size):
             batch = pairs[start : start + batch_size]
-            loaded = [load_pair(pair) for pair in batch]
-            confidences = predict_confidence(model, [image for image, _ in loaded], batch_size)
-            for pair, (image, mask), confidence in zip(batch, loaded, confidences):
+            loaded = _usable(batch, on_error)
+            images = [image for _, image, _ in loaded]
+            confidences = predict_confidence(model, images, batch_size) if loaded else []
+            for (pair, _, mask), confidence in zip(loaded, confidences):
                 tp, fp, fn = metrics.pixel_counts(mask, confidence)
                 rows.append({
                     "stem": pair.stem,

@@ -38,7 +38,7 @@ def _run(argv, **extra_env):
     env.update(extra_env, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
     return subprocess.run(
         [sys.executable, "-m", "skin_segmentation.cli", *argv],
-        capture_output=True, text=True, check=False, env=env, timeout=300,
+        capture_output=True, text=True, check=False, env=env, timeout=600,
     )
 
 
