@@ -144,7 +144,22 @@ def set_scores(per_image):
     }
 
 
-def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=False):
+def _usable(pairs, on_error):
+    """`(pair, image, mask)` of each pair that loads; the others go to `on_error`."""
+    from skin_segmentation.data.readers import DataError, load_pair
+
+    loaded = []
+    for pair in pairs:
+        try:
+            loaded.append((pair, *load_pair(pair)))
+        except DataError as error:
+            if on_error is None:
+                raise
+            on_error(error, pair.image)
+    return loaded
+
+
+def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None):
     """Per-image Jaccard and Dice of a model, each at the image's native resolution.
 
     Args:
@@ -154,17 +169,21 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=Fal
         progress: draw a progress bar on stderr.
         tone: add each image's skin tone (`tone.TONE_COLUMNS`, from its
             ground-truth skin) and `fitzpatrick_type` (where `pairs.tsv` gives it).
+        on_error: called as `on_error(error, pair.image)` for a pair that cannot
+            be used (`DataError`: unreadable image or mask, sizes that differ, a
+            mask that is not two-valued), which is then left out
+            (`problems.ProblemLog.add`); `None`: the error is raised.
 
     Returns:
         `(per_image, summary)`: a pandas DataFrame with columns `stem`, `source`,
-        `height`, `width`, `jaccard`, `dice`, `tp`, `fp`, `fn` (one row per pair,
-        in order), and `summarize(per_image)`.
+        `height`, `width`, `jaccard`, `dice`, `tp`, `fp`, `fn` (one row per pair
+        used, in order), and `summarize(per_image)`.
 
     Example:
     >>> per_image, summary = evaluate_pairs(model, read_dataset("data/abdomen"))  # doctest: +SKIP
     >>> summary["mean_jaccard"], summary["pixel_f1"], summary["n"]  # doctest: +SKIP
     """
-    per_image = evaluate_models({"model": model}, pairs, batch_size, progress, tone)
+    per_image = evaluate_models({"model": model}, pairs, batch_size, progress, tone, on_error)
     per_image = per_image.drop(columns="model")
     return per_image, summarize(per_image)
 
@@ -185,7 +204,7 @@ def _score_row(name, pair, mask, confidence):
     }
 
 
-def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False):
+def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None):
     """Per-image scores of several detectors on the same pairs, each pair read once.
 
     Args:
@@ -194,6 +213,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
         batch_size: images per network call.
         progress: draw a progress bar on stderr.
         tone: add `tone.TONE_COLUMNS` and `fitzpatrick_type` (see `evaluate_pairs`).
+        on_error: what to do with a pair that cannot be used (see `evaluate_pairs`).
 
     Returns:
         A DataFrame: `model`, then `PER_IMAGE_COLUMNS` (and the tone columns),
@@ -204,8 +224,6 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
     """
     import pandas as pd
 
-    from skin_segmentation.data.readers import load_pair
-
     batch_size = check_batch_size(batch_size)
     pairs = list(pairs)
     if not pairs:
@@ -213,25 +231,25 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
     if not detectors:
         raise ValueError("No detector to evaluate. Received: detectors={}")
     rows = {name: [] for name in detectors}
-    tones = []
+    tones, used = [], []
     with progress_bar(len(pairs), enabled=progress) as advance:
         for start in range(0, len(pairs), batch_size):
-            batch = pairs[start : start + batch_size]
-            loaded = [load_pair(pair) for pair in batch]
-            images = [image for image, _ in loaded]
+            loaded = _usable(pairs[start : start + batch_size], on_error)
+            used += [pair for pair, _, _ in loaded]
+            images = [image for _, image, _ in loaded]
             for name, detector in detectors.items():
-                confidences = predict_confidence(detector, images, batch_size)
+                confidences = predict_confidence(detector, images, batch_size) if loaded else []
                 rows[name] += [_score_row(name, pair, mask, confidence)
-                               for pair, (_, mask), confidence in zip(batch, loaded, confidences)]
+                               for (pair, _, mask), confidence in zip(loaded, confidences)]
             if tone:
-                tones += [skin_tone(image, mask) for image, mask in loaded]
-            advance(len(batch))
+                tones += [skin_tone(image, mask) for _, image, mask in loaded]
+            advance(min(batch_size, len(pairs) - start))
     columns = ["model", *PER_IMAGE_COLUMNS]
     frames = [pd.DataFrame(found, columns=columns) for found in rows.values()]
     if tone:
         tone_frame = pd.DataFrame(tones, columns=list(TONE_COLUMNS))
-        types = fitzpatrick_for_pairs(pairs)
-        tone_frame[FITZPATRICK_COLUMN] = pd.array([types.get(pair.stem) for pair in pairs], dtype="Int64")
+        types = fitzpatrick_for_pairs(used)
+        tone_frame[FITZPATRICK_COLUMN] = pd.array([types.get(pair.stem) for pair in used], dtype="Int64")
         frames = [pd.concat([frame, tone_frame], axis=1) for frame in frames]
     return pd.concat(frames, ignore_index=True)
 

@@ -285,7 +285,16 @@ def verify_export(saved_model_dir, model, images):
 
 
 def export_from_cli(args):
-    """`skinseg export [--weights W] --out DIR`: export, then check against predict."""
+    """`skinseg export [--weights W] --out DIR [--format saved_model|tflite]`.
+
+    Exports, then checks the result against `skinseg predict`'s confidence.
+    """
+    if getattr(args, "format", "saved_model") == "tflite":
+        from skin_segmentation.export_tflite import tflite_from_cli
+
+        return tflite_from_cli(args)
+    if getattr(args, "quantize", None) is not None:
+        raise ValueError("--quantize applies to --format tflite only; a SavedModel keeps float32.")
     weights = resolve_weights(args.weights)
     model = load_skin_model(weights)
     out_dir = export_saved_model(model, args.out, weights=weights)

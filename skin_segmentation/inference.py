@@ -285,7 +285,52 @@ def collect_images(inputs, out_dir=None):
     return unique
 
 
-def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False):
+def output_paths(out_dir, photo):
+    """`(mask, overlay)` paths `skinseg predict` writes for `photo` in `out_dir`.
+
+    Example:
+    >>> [path.name for path in output_paths("masks", "photos/arm.jpg")]
+    ['arm_mask.png', 'arm_overlay.png']
+    """
+    stem = Path(photo).stem
+    return Path(out_dir) / f"{stem}_mask.png", Path(out_dir) / f"{stem}_overlay.png"
+
+
+def unfinished(paths, out_dir):
+    """The photographs of `paths` whose mask or overlay is not yet in `out_dir`.
+
+    Masks and overlays are written atomically, so one that exists is complete:
+    a run that stopped continues with these (`skinseg predict --skip-existing`).
+    """
+    return [Path(path) for path in paths
+            if not all(output.is_file() for output in output_paths(out_dir, path))]
+
+
+def _save_png(array, path):
+    from PIL import Image
+
+    from skin_segmentation.records import atomic_path
+
+    with atomic_path(path) as temporary:
+        Image.fromarray(array).save(temporary, format="PNG")
+
+
+def _readable(paths, on_error):
+    """`(path, image)` of each photograph that decodes; the others go to `on_error`."""
+    from skin_segmentation.data.readers import DataError, load_image
+
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append((path, load_image(path)))
+        except DataError as error:
+            if on_error is None:
+                raise
+            on_error(error, path)
+    return loaded
+
+
+def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, on_error=None):
     """Write `<stem>_mask.png` (0/255) and `<stem>_overlay.png` for each photograph.
 
     Args:
@@ -293,22 +338,22 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False):
         paths: image files any `data.readers.load_image` accepts (EXIF-rotated;
             grayscale, RGBA, palette and 16-bit converted to RGB). Stems must be
             distinct (`collect_images` checks).
-        out_dir: the folder to write into (made if missing; files are overwritten).
+        out_dir: the folder to write into (made if missing). Each file is
+            written atomically, replacing one of the same name.
         batch_size: photographs per network call.
         progress: draw a progress bar on stderr.
+        on_error: called as `on_error(error, path)` for a photograph that
+            cannot be read (`DataError`), which is then skipped
+            (`problems.ProblemLog.add`); `None`: the error is raised.
 
     Returns:
-        One dict per photograph: `image`, `mask`, `overlay` (paths as str),
-        `height`, `width`, `skin_fraction`.
+        One dict per photograph written: `image`, `mask`, `overlay` (paths as
+        str), `height`, `width`, `skin_fraction`.
 
     Example:
     >>> predict_files(load_skin_model(), ["photo.jpg"], "masks/")  # doctest: +SKIP
     [{'image': 'photo.jpg', 'mask': 'masks/photo_mask.png', ...}]
     """
-    from PIL import Image
-
-    from skin_segmentation.data.readers import load_image
-
     batch_size = check_batch_size(batch_size)
     paths = [Path(path) for path in paths]
     stems = {}
@@ -324,15 +369,14 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False):
     with progress_bar(len(paths), enabled=progress) as advance:
         for start in range(0, len(paths), batch_size):
             batch = paths[start : start + batch_size]
-            images = [load_image(path) for path in batch]
-            for path, image, confidence in zip(
-                batch, images, predict_confidence(model, images, batch_size)
-            ):
+            loaded = _readable(batch, on_error)
+            images = [image for _, image in loaded]
+            confidences = predict_confidence(model, images, batch_size) if loaded else []
+            for (path, image), confidence in zip(loaded, confidences):
                 mask = confidence_to_mask(confidence)
-                mask_path = out_dir / f"{path.stem}_mask.png"
-                overlay_path = out_dir / f"{path.stem}_overlay.png"
-                Image.fromarray(mask).save(mask_path)
-                Image.fromarray(overlay_mask(image, mask)).save(overlay_path)
+                mask_path, overlay_path = output_paths(out_dir, path)
+                _save_png(overlay_mask(image, mask), overlay_path)
+                _save_png(mask, mask_path)
                 written.append({
                     "image": str(path),
                     "mask": str(mask_path),

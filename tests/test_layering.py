@@ -15,11 +15,11 @@ PACKAGE = "skin_segmentation"
 
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
-    ("skin_segmentation", "models", "losses", "metrics"),
-    ("data", "records", "tables", "profiles", "system", "distribute", "weights",
+    ("skin_segmentation", "quiet", "models", "losses", "metrics"),
+    ("data", "records", "problems", "tables", "profiles", "system", "distribute", "weights",
      "baselines", "tone", "groups", "plots"),
     ("training",),
-    ("inference", "evaluation", "export", "benchmarking"),
+    ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
     ("scenarios", "generalization", "finetune"),
     ("replicate",),
     ("cli", "experiments"),

@@ -177,7 +177,7 @@ def test_missing_and_unreadable_inputs_are_one_line_errors(tmp_path, tiny_weight
     assert "nope.jpg: no such file or folder" in capsys.readouterr().err
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
     assert main(["predict", str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "o"),
-                 "--weights", str(tiny_weights)]) == 2
+                 "--weights", str(tiny_weights), "--strict"]) == 2
     err = capsys.readouterr().err
     assert "broken.jpg" in err and "Traceback" not in err
     (tmp_path / "empty").mkdir()

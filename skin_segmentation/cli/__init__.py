@@ -26,6 +26,8 @@ def build_parser():
         prog="skinseg",
         description="Skin segmentation of clinical photographs (Codella et al. 2018).",
     )
+    parser.add_argument("--verbose", action="store_true",
+                        help="let TensorFlow's C++ log lines through (held back otherwise)")
     commands = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.add_parser(commands)
@@ -35,7 +37,11 @@ def build_parser():
 def main(argv=None):
     """Run `skinseg` with `argv` (default: `sys.argv[1:]`); return the exit code."""
     args = build_parser().parse_args(argv)
+    from skin_segmentation import quiet
     from skin_segmentation.data.readers import DataError
+
+    if args.verbose and not quiet.is_verbose():
+        return quiet.relaunch_verbose(sys.argv[1:] if argv is None else list(argv))
 
     try:
         return args.handler(args) or 0

@@ -21,7 +21,12 @@ def _report_prefix(args):
 
 def run(args):
     """`skinseg evaluate --data DIR [--model NAME] [--weights W] [--out CSV] [--split S]
-    [--seed N] [--by tone [--baselines A,B] [--report PREFIX]]`."""
+    [--seed N] [--by tone [--baselines A,B] [--report PREFIX]] [--strict]`.
+
+    Exit 0 when every pair was scored, 1 when some could not be read (each is
+    reported on stderr, in the JSON line's `problems`, and in `problems.csv`
+    beside `--out`); with `--strict` (and always with `--by tone`), 2 at the first.
+    """
     from skin_segmentation.baselines import get_baseline
     from skin_segmentation.data.readers import read_dataset
     from skin_segmentation.evaluation import (
@@ -33,11 +38,14 @@ def run(args):
     )
     from skin_segmentation.groups import groups_markdown
     from skin_segmentation.inference import load_detector
+    from skin_segmentation.problems import ProblemLog
+    from skin_segmentation.records import write_csv_atomic
 
     detector = load_detector(args.model, args.weights)
     seed = SPLIT_SEED if args.seed is None else args.seed
     pairs = select_split(read_dataset(args.data), args.split, seed=seed, splits_file=args.splits)
     extra = {}
+    log = ProblemLog("skinseg evaluate", strict=args.strict)
     if args.by == "tone":
         detectors = {detector.name: detector.model}
         detectors.update({name: get_baseline(name) for name in args.baselines if name not in detectors})
@@ -55,12 +63,16 @@ def run(args):
         extra["by_tone"]["per_image"] = str(paths["per_image"])
     else:
         per_image, summary = evaluate_pairs(
-            detector.model, pairs, batch_size=args.batch_size, progress=True
+            detector.model, pairs, batch_size=args.batch_size, progress=True, on_error=log.add
         )
+    problems_csv = None
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        per_image.to_csv(out, index=False)
+        write_csv_atomic(out, per_image)
+        problems_csv = log.write_csv(out.parent)
+        problems_csv = None if problems_csv is None else str(problems_csv)
+    if per_image.empty:
+        raise ValueError(f"{args.data}: none of the {len(pairs)} pairs could be read.")
     summary.update({"data": str(args.data), "split": args.split, "model": detector.name,
                     "weights": None if detector.weights is None else str(detector.weights)})
     if args.splits is not None:
@@ -68,8 +80,9 @@ def run(args):
     elif args.split != "all":
         summary["seed"] = seed
     summary.update(extra)
+    summary.update(problems=log.listed(), problem_count=len(log), problems_csv=problems_csv)
     print(json.dumps(summary))
-    return 0
+    return log.exit_code()
 
 
 def add_parser(commands):
@@ -98,4 +111,7 @@ def add_parser(commands):
     evaluate.add_argument("--report", default=None, metavar="PREFIX",
                           help="file prefix of the --by tone tables and figure (default: beside "
                                "--out, else <data>_<split>_by_tone in this folder)")
+    evaluate.add_argument("--strict", action="store_true",
+                          help="stop at the first unreadable pair (exit 2) instead of reporting "
+                               "it and going on (exit 1)")
     evaluate.set_defaults(handler=run)

@@ -1,4 +1,4 @@
-"""`skinseg export`: a TensorFlow SavedModel taking uint8 images."""
+"""`skinseg export`: a TensorFlow SavedModel or a TFLite file taking uint8 images."""
 
 
 def run(args):
@@ -9,7 +9,11 @@ def run(args):
 
 
 def add_parser(commands):
-    export = commands.add_parser("export", help="TensorFlow SavedModel taking uint8 images")
+    export = commands.add_parser("export", help="TensorFlow SavedModel or TFLite taking uint8 images")
     export.add_argument("--weights", default=None, help="a .keras file (default: bundled U-Net)")
-    export.add_argument("--out", required=True, help="the SavedModel folder")
+    export.add_argument("--out", required=True,
+                        help="the SavedModel folder, or the .tflite file with --format tflite")
+    export.add_argument("--format", default="saved_model", choices=("saved_model", "tflite"))
+    export.add_argument("--quantize", default=None, choices=("float16",),
+                        help="tflite only: store the weights in float16 (half the size)")
     export.set_defaults(handler=run)

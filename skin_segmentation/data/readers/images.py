@@ -5,6 +5,7 @@ Photographs are EXIF-rotated and converted to RGB (grayscale, RGBA, palette and
 many pixels are ambiguous, so a decoder never guesses what a mask meant.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -34,17 +35,41 @@ def _open_oriented(path, what):
         raise DataError(path, f"no such {what} file")
     try:
         with Image.open(path) as opened:
+            _check_pixel_count(opened, path, what)
             opened.load()
             image = ImageOps.exif_transpose(opened)
             image.load()
+    except DataError:
+        raise
     except Image.DecompressionBombError as error:
-        raise DataError(path, f"{what} is too large to decode ({error})") from None
+        # Pillow refuses over twice the limit already when it reads the header.
+        claimed = re.search(r"\((\d+) pixels\)", str(error))
+        raise DataError(path, _too_many_pixels(what, claimed and int(claimed.group(1)))) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         # Pillow reports truncated files as OSError and unknown formats as
         # UnidentifiedImageError (an OSError); either way the file is unusable.
         problem = str(error) or type(error).__name__
         raise DataError(path, f"unreadable or truncated {what} ({problem})") from None
     return image
+
+
+def _too_many_pixels(what, pixels):
+    claimed = f"its header claims {pixels:,} pixels" if pixels else "it has too many pixels"
+    return (
+        f"{what} is too large to decode: {claimed}, more than the limit of "
+        f"{Image.MAX_IMAGE_PIXELS:,} (PIL.Image.MAX_IMAGE_PIXELS)"
+    )
+
+
+def _check_pixel_count(opened, path, what):
+    """Refuse, before decoding, an image whose header claims over `Image.MAX_IMAGE_PIXELS`.
+
+    Pillow itself only warns up to twice that, then decodes (hundreds of MB).
+    """
+    limit = Image.MAX_IMAGE_PIXELS
+    pixels = opened.width * opened.height
+    if limit is not None and pixels > limit:
+        raise DataError(path, _too_many_pixels(what, pixels))
 
 
 def _sixteen_bit_to_uint8(image, path):
