@@ -122,18 +122,19 @@ def test_results_tables_put_ours_beside_the_paper(tmp_path):
     assert unet["paper_parameters"] == PRESETS["unet"].paper.parameters
     # Pre-training time, from the direct-transfer cell.
     assert unet["seconds_per_epoch"] == pytest.approx(10.0)
-    assert np.isnan(unet["paper_fine_tuning_dice"])  # not given: NaN, never a guess
+    assert unet["paper_fine_tuning_dice"] == 0.94
+    assert unet["paper_direct_transfer_jaccard"] == 0.44  # the 7.5M U-Net, not the abstract's 0.51
 
     markdown = (tmp_path / "table1.md").read_text()
     assert markdown.startswith("# Title\nprofile line\n")
     row = next(line for line in markdown.splitlines() if line.startswith("| unet |"))
-    assert "| 0.60 (0.75) | 0.89 (n/a) |" in row
-    assert "| 0.40 (0.57) | 0.51 (n/a) |" in row
+    assert "| 0.60 (0.75) | 0.89 (0.94) |" in row
+    assert "| 0.40 (0.57) | 0.44 (0.61) |" in row
     assert "7.5" in row and "363" in row
     assert "unet_large" not in markdown  # only presets that ran
 
 
-def test_markdown_prints_missing_figures_as_na():
+def test_markdown_prints_cells_not_run_as_na():
     runs = pd.DataFrame([{
         "preset": "unet_large", "scenario": "direct_training", "mean_jaccard": 0.7,
         "mean_dice": 0.8, "parameters": 48_000_000, "seconds_per_epoch": 30.0,
@@ -141,7 +142,9 @@ def test_markdown_prints_missing_figures_as_na():
     }])
     markdown = table1_markdown(make_table1(runs))
     row = markdown.splitlines()[-1]
-    assert row.startswith("| unet_large | n/a | n/a | 0.70 (0.80) | n/a | n/a | n/a |")
+    assert row.startswith(
+        "| unet_large | n/a | 0.51 (0.67) | 0.70 (0.80) | 0.83 (0.91) | n/a | 0.89 (0.94) |"
+    )
     assert "48.00M" in row and "150.0M" in row and "697" in row
 
 
