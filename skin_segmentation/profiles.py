@@ -26,6 +26,7 @@ from pathlib import Path
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 AUGMENTATIONS = (None, "tf", "imgaug")
+TARGET_SELECTIONS = ("seeded", "md5")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,14 @@ class Profile:
             the same count (`pretrain_images` then caps nothing).
         epoch_images: training images per epoch (`None`: each image once);
             validation and checkpoints come after every epoch.
+        pretrain_shares: per-source weights of the pre-training pool, in the
+            order its folders are given (the paper's `(1000, 721, 899)`): the
+            largest pool of at most `pretrain_images` in these proportions that
+            the data allow (`data.splits.proportional_counts`); `None` draws
+            the sources equally.
+        target_selection: how the target's `target_train + target_eval` images
+            are chosen: `"seeded"` (a seeded draw) or `"md5"` (the first in the
+            MD5 order of their bytes, as the paper chose its 400).
     """
 
     name: str
@@ -91,6 +100,8 @@ class Profile:
     lesions: float = 0.0
     balance_sources: bool = False
     epoch_images: int | None = None
+    pretrain_shares: tuple | None = None
+    target_selection: str = "seeded"
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval")
@@ -141,6 +152,21 @@ class Profile:
             raise ValueError(
                 f"Profile {self.name!r}: `epoch_images` must be a positive integer or None. "
                 f"Received: epoch_images={self.epoch_images!r}"
+            )
+        if self.pretrain_shares is not None:
+            shares = tuple(self.pretrain_shares)
+            if not shares or not all(
+                isinstance(share, (int, float)) and share > 0 for share in shares
+            ):
+                raise ValueError(
+                    f"Profile {self.name!r}: `pretrain_shares` must be positive numbers, one "
+                    f"per pre-training folder, or None. Received: pretrain_shares={shares!r}"
+                )
+            object.__setattr__(self, "pretrain_shares", shares)  # JSON gives a list
+        if self.target_selection not in TARGET_SELECTIONS:
+            raise ValueError(
+                f"Profile {self.name!r}: `target_selection` must be one of "
+                f"{TARGET_SELECTIONS}. Received: target_selection={self.target_selection!r}"
             )
         if self.precision not in PRECISIONS:
             raise ValueError(

@@ -1,9 +1,10 @@
 """Splits and sampling, deterministic from a seed.
 
-The paper's protocol (Codella et al. 2018): the 400 target photographs are split
-into 100 for training or fine-tuning and 300 for evaluation; 20% of any training
-set is held out for validation; pre-training draws from several public sets
-(the paper drew 1000, 721 and 899 images from its three).
+The paper's protocol (Codella et al. 2018): the 400 target photographs (taken
+from a larger collection "in MD5 sorted order") are split into 100 for training
+or fine-tuning and 300 for evaluation; 20% of any training set is held out for
+validation; pre-training draws from several public sets (the paper drew 1000
+from LFW, 721 from LVS and 899 from HGR, 2620 in all).
 
 Every function orders the pairs by `(source, stem)` before drawing, so the
 result depends on the seed and the set of pairs, not on the order the pairs were
@@ -11,13 +12,16 @@ listed in. Each function mixes its own constant into the seed, so that, for one
 seed, the validation split is not a function of the target split's permutation.
 """
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from skin_segmentation.data.readers import SkinPair
+from skin_segmentation.data.readers import DataError, SkinPair
+
+TARGET_SELECTIONS = ("seeded", "md5")
 
 _TARGET_STREAM = 101
 _VALIDATION_STREAM = 202
@@ -39,19 +43,25 @@ def _rng(seed, stream):
     return np.random.default_rng([int(seed), stream])
 
 
-def split_target(pairs, n_train=100, n_eval=300, seed=0):
+def split_target(pairs, n_train=100, n_eval=300, seed=0, selection="seeded"):
     """The paper's target split: `n_train` training and `n_eval` evaluation pairs.
 
-    The pairs are permuted by `seed`; the first `n_train` train, the next
-    `n_eval` evaluate and the rest (217 of the 617 abdominal photographs here)
-    are left out. With fewer than `n_train + n_eval` pairs, evaluation gets
-    whatever follows the `n_train` training pairs and a `UserWarning` says so.
+    With `selection="seeded"` the pairs are permuted by `seed`; the first
+    `n_train` train, the next `n_eval` evaluate and the rest (217 of the 617
+    abdominal photographs here) are left out. With `selection="md5"` the
+    `n_train + n_eval` pairs whose image files come first in the MD5 order of
+    their bytes are kept, as the paper took its 400 clinical photographs, and
+    `seed` divides them into training and evaluation (the paper does not say
+    how it divided its 400). With fewer than `n_train + n_eval` pairs,
+    evaluation gets whatever follows the `n_train` training pairs and a
+    `UserWarning` says so.
 
     Args:
         pairs: the target set, a list of `SkinPair`.
         n_train: training (and fine-tuning) pairs.
         n_eval: evaluation pairs.
         seed: non-negative integer.
+        selection: `"seeded"` or `"md5"`.
 
     Returns:
         `(train, evaluation)`, two disjoint lists of `SkinPair`, each in the
@@ -68,7 +78,13 @@ def split_target(pairs, n_train=100, n_eval=300, seed=0):
     """
     if n_train < 1 or n_eval < 1:
         raise ValueError(f"`n_train` and `n_eval` must be positive. Received: n_train={n_train}, n_eval={n_eval}")
+    if selection not in TARGET_SELECTIONS:
+        raise ValueError(
+            f"`selection` must be one of {TARGET_SELECTIONS}. Received: selection={selection!r}"
+        )
     ordered = _canonical(pairs)
+    if selection == "md5":
+        ordered = _canonical(sorted(ordered, key=image_md5)[: n_train + n_eval])
     if len(ordered) <= n_train:
         raise ValueError(
             f"The target set needs more than n_train={n_train} pairs to leave any for "
@@ -85,6 +101,18 @@ def split_target(pairs, n_train=100, n_eval=300, seed=0):
     train = [ordered[i] for i in order[:n_train]]
     evaluation = [ordered[i] for i in order[n_train:n_train + n_eval]]
     return train, evaluation
+
+
+def image_md5(pair):
+    """The MD5 hex digest of a pair's image file, its bytes as stored.
+
+    Raises:
+        DataError: naming the file when it cannot be read.
+    """
+    try:
+        return hashlib.md5(Path(pair.image).read_bytes(), usedforsecurity=False).hexdigest()
+    except OSError as error:
+        raise DataError(pair.image, f"cannot read the image to hash it ({error.strerror})") from None
 
 
 def split_validation(pairs, fraction=0.2, seed=0):
@@ -130,7 +158,7 @@ def balanced_pool(pairs, per_source=None, seed=0):
               (strictly balanced);
             - an int `n`: `min(n, size of the source)` from each;
             - a dict `{source: n}`: exactly `n` from each named source (the
-              paper's `{"lfw": 1000, "hgr": 721, "lvs": 899}`); sources not named
+              paper's `{"lfw": 1000, "lvs": 721, "hgr": 899}`); sources not named
               are left out, and asking for more than a source has is an error.
         seed: non-negative integer.
 
@@ -180,6 +208,54 @@ def balanced_pool(pairs, per_source=None, seed=0):
         chosen = rng.permutation(len(group))[: wanted.get(source, 0)]
         pool.extend(sorted((group[i] for i in chosen), key=lambda pair: pair.stem))
     return pool
+
+
+def proportional_counts(available, shares, total=None):
+    """How many pairs to draw from each source to follow given proportions.
+
+    The paper's pool held 1000, 721 and 899 images of its three sources. This
+    gives the largest pool of at most `total` pairs whose per-source counts keep
+    the proportions of `shares` (to the nearest image) while no source gives
+    more than it has: with the paper's sources and `total=2620` exactly
+    1000/721/899; with smaller sources a smaller pool in the same proportions.
+
+    Args:
+        available: `{source: number of pairs it has}`.
+        shares: `{source: positive weight}`, the same sources.
+        total: the most pairs in all, or `None` for as many as the data allow.
+
+    Returns:
+        `{source: count}`, to pass as `balanced_pool(..., per_source=...)`.
+
+    Raises:
+        ValueError: when the sources differ or a share or `total` is not positive.
+
+    Example:
+    >>> proportional_counts({"lfw": 13000, "lvs": 5000, "hgr": 899},
+    ...                     {"lfw": 1000, "lvs": 721, "hgr": 899}, total=2620)
+    {'lfw': 1000, 'lvs': 721, 'hgr': 899}
+    >>> proportional_counts({"sfa": 1118, "fasseg": 208, "hgr": 178},
+    ...                     {"sfa": 1000, "fasseg": 721, "hgr": 899}, total=2620)
+    {'sfa': 198, 'fasseg': 142, 'hgr': 178}
+    """
+    if set(available) != set(shares) or not shares:
+        raise ValueError(
+            f"`shares` must name the sources of the pool. Received: shares for "
+            f"{sorted(shares)}, sources {sorted(available)}"
+        )
+    if min(shares.values()) <= 0 or (total is not None and total < 1):
+        raise ValueError(
+            f"Shares and `total` must be positive. Received: shares={shares}, total={total}"
+        )
+    weight = sum(shares.values())
+    fitting = min(available[source] * weight / share for source, share in shares.items())
+    size = int(min(fitting, total) if total is not None else fitting)
+    ideal = {source: size * share / weight for source, share in shares.items()}
+    counts = {source: min(int(value), available[source]) for source, value in ideal.items()}
+    by_remainder = sorted(shares, key=lambda source: ideal[source] - int(ideal[source]), reverse=True)
+    for source in by_remainder[: size - sum(counts.values())]:
+        counts[source] = min(counts[source] + 1, available[source])
+    return counts
 
 
 def _stems(values):
