@@ -23,31 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from skin_segmentation.data import load_arrays, make_dataset, read_dataset, sample_datasets  # noqa: E402
+from skin_segmentation.benchmarking import BATCH_SIZE, IMAGE_SIZE, time_decoding, time_pipeline  # noqa: E402
+from skin_segmentation.data import read_dataset, sample_datasets  # noqa: E402
 from skin_segmentation.data.augment import import_imgaug  # noqa: E402
-
-BATCH_SIZE = 16
-IMAGE_SIZE = 128
-
-
-def time_decoding(pairs):
-    start = time.perf_counter()
-    load_arrays(pairs, IMAGE_SIZE, cache=False)
-    return len(pairs) / (time.perf_counter() - start)
-
-
-def time_pipeline(pairs, augment, batches, warmup=5):
-    dataset = make_dataset(
-        pairs, IMAGE_SIZE, BATCH_SIZE, augment=augment, shuffle=True, seed=0, repeat=True
-    )
-    iterator = iter(dataset)
-    for _ in range(warmup):
-        next(iterator)
-    start = time.perf_counter()
-    for _ in range(batches):
-        images, _ = next(iterator)
-    images.numpy()
-    return batches * BATCH_SIZE / (time.perf_counter() - start)
 
 
 def time_unet_step(steps, warmup=1):

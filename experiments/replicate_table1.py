@@ -4,7 +4,7 @@ Three networks (U-Net, U-Net Large, Dense Residual U-Net) in three scenarios
 (direct transfer from the public healthy-skin pool, direct training on the
 target's 100 training images, fine-tuning of the pre-trained network on them),
 each evaluated on the target's 300 evaluation images. Everything happens in
-`skin_segmentation.scenarios.replicate`; this script only chooses its
+`skin_segmentation.replicate.replicate`; this script only chooses its
 arguments: by default the `paper` profile (500 epochs, patience 50, 128 px,
 float32: a GPU's work) on `../shared/data` (pool: sfa, fasseg, hgr_subset;
 target: abdomen).
@@ -62,7 +62,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     import logging
 
-    from skin_segmentation.scenarios import replicate
+    from skin_segmentation.replicate import replicate
 
     # Nine networks built in one process make tf.function warn about retracing.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -273,7 +273,7 @@ def verify_export(saved_model_dir, model, images):
     """
     import tensorflow as tf
 
-    from skin_segmentation.evaluation import predict_confidence
+    from skin_segmentation.inference import predict_confidence
 
     serving = tf.saved_model.load(str(saved_model_dir)).signatures[SIGNATURE_NAME]
     expected = predict_confidence(model, images)

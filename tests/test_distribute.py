@@ -271,24 +271,3 @@ def test_mixed_precision_keeps_output_and_loss_in_float32(policy):
     assert keras.backend.standardize_dtype(confidence.dtype) == "float32"
     loss = JaccardDistance()(np.ones((2, 32, 32, 1), "float32"), confidence)
     assert keras.backend.standardize_dtype(loss.dtype) == "float32"
-
-
-def _benchmark_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("benchmark", REPO_ROOT / "experiments" / "benchmark.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_benchmark_counts_flops_of_convolutions_and_dense_layers():
-    forward_flops = _benchmark_module().forward_flops
-    inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(4, 3, padding="same")(inputs)  # 8*8 positions * 3*3*3 * 4
-    x = keras.layers.MaxPooling2D(2)(x)
-    x = keras.layers.Conv2DTranspose(2, 2, strides=2)(x)  # 4*4 inputs * 2*2*4 * 2
-    x = keras.layers.Flatten()(x)
-    outputs = keras.layers.Dense(5)(x)  # (8*8*2) * 5
-    model = keras.Model(inputs, outputs)
-    assert forward_flops(model) == 2 * (8 * 8 * 27 * 4 + 4 * 4 * 16 * 2 + 128 * 5)

@@ -22,13 +22,8 @@ from skin_segmentation import build_model, metrics
 from skin_segmentation.cli import main
 from skin_segmentation.data.readers import read_folder
 from skin_segmentation.data.splits import split_target, write_splits
-from skin_segmentation.evaluation import (
-    PER_IMAGE_COLUMNS,
-    evaluate_pairs,
-    predict_confidence,
-    resize_confidence,
-    select_split,
-)
+from skin_segmentation.evaluation import PER_IMAGE_COLUMNS, evaluate_pairs, select_split
+from skin_segmentation.inference import predict_confidence, resize_confidence
 
 from helpers import red_detector
 

@@ -18,7 +18,7 @@ import pytest
 from skin_segmentation import build_model
 from skin_segmentation.cli import main
 from skin_segmentation.data.pipeline import resize_image
-from skin_segmentation.evaluation import predict_confidence
+from skin_segmentation.inference import predict_confidence
 from skin_segmentation.export import (
     EXPORT_INFO_NAME,
     export_saved_model,

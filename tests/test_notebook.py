@@ -17,7 +17,7 @@ nbclient = pytest.importorskip("nbclient")
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("ipykernel")
 
-from skin_segmentation import records  # noqa: E402
+from skin_segmentation import records, tables  # noqa: E402
 from skin_segmentation.models import SCENARIOS  # noqa: E402
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_results.ipynb"
@@ -68,7 +68,7 @@ def write_known_results(root, presets=("unet", "dense_residual_unet")):
                 attributes={"best_epoch": 2, "train_images": 10, "eval_images": EVAL_IMAGES},
             )
     records.write_json_atomic(root / "splits.json", {"seed": 0})
-    records.write_results_tables(root)
+    tables.write_results_tables(root)
     return jaccards
 
 

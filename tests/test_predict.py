@@ -14,7 +14,7 @@ from PIL import Image
 from skin_segmentation import build_model, weights
 from skin_segmentation.cli import main
 from skin_segmentation.data.readers import load_image
-from skin_segmentation.evaluation import (
+from skin_segmentation.inference import (
     collect_images,
     confidence_to_mask,
     overlay_mask,

@@ -6,16 +6,13 @@ import pandas as pd
 import pytest
 
 from skin_segmentation.models import PRESETS, SCENARIOS
-from skin_segmentation.records import (
-    atomic_path,
+from skin_segmentation.records import atomic_path, read_record, record_path, write_record
+from skin_segmentation.tables import (
     collect_per_image,
     collect_runs,
     load_table1,
     make_table1,
-    read_record,
-    record_path,
     table1_markdown,
-    write_record,
     write_results_tables,
 )
 

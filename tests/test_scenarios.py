@@ -15,8 +15,9 @@ from skin_segmentation.cli import main
 from skin_segmentation.data import read_splits, sample_datasets
 from skin_segmentation.models import PRESETS, SCENARIOS
 from skin_segmentation.profiles import get_profile
-from skin_segmentation.records import RUN_COLUMNS, read_record, record_path
-from skin_segmentation.scenarios import prepare_splits, replicate
+from skin_segmentation.records import read_record, record_path
+from skin_segmentation.replicate import prepare_splits, replicate
+from skin_segmentation.tables import RUN_COLUMNS
 from skin_segmentation.training import read_state, weights_fingerprint
 
 TINY = get_profile("tiny")

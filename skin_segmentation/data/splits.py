@@ -23,6 +23,10 @@ from skin_segmentation.data.readers import DataError, SkinPair
 
 TARGET_SELECTIONS = ("seeded", "md5")
 
+# The paper's target split: 100 photographs to train or fine-tune on, 300 to evaluate on.
+TARGET_TRAIN_IMAGES = 100
+TARGET_EVAL_IMAGES = 300
+
 _TARGET_STREAM = 101
 _VALIDATION_STREAM = 202
 _POOL_STREAM = 303
@@ -43,7 +47,9 @@ def _rng(seed, stream):
     return np.random.default_rng([int(seed), stream])
 
 
-def split_target(pairs, n_train=100, n_eval=300, seed=0, selection="seeded"):
+def split_target(
+    pairs, n_train=TARGET_TRAIN_IMAGES, n_eval=TARGET_EVAL_IMAGES, seed=0, selection="seeded"
+):
     """The paper's target split: `n_train` training and `n_eval` evaluation pairs.
 
     With `selection="seeded"` the pairs are permuted by `seed`; the first
@@ -208,6 +214,49 @@ def balanced_pool(pairs, per_source=None, seed=0):
         chosen = rng.permutation(len(group))[: wanted.get(source, 0)]
         pool.extend(sorted((group[i] for i in chosen), key=lambda pair: pair.stem))
     return pool
+
+
+def source_counts(pairs):
+    """How many pairs come from each source, sorted by source name.
+
+    Example:
+    >>> source_counts([SkinPair("a.jpg", "a.png", "a", "sfa"), SkinPair("b.jpg", "b.png", "b", "hgr")])
+    {'hgr': 1, 'sfa': 1}
+    """
+    counts = {}
+    for pair in pairs:
+        counts[pair.source] = counts.get(pair.source, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def select_pool(pairs, profile):
+    """The pre-training images, drawn equally from every source.
+
+    With `profile.pretrain_images` set, `pretrain_images // number of sources`
+    come from each source (all of a source that has fewer); with `None`, as
+    many from each source as the smallest one has (`balanced_pool`). A profile
+    with `balance_sources` keeps every image: its training draws the sources
+    equally often instead (`pipeline.make_dataset`).
+
+    Args:
+        pairs: the `SkinPair`s of every pre-training folder.
+        profile: a `Profile` or its name; its `seed` draws the images.
+
+    Raises:
+        ValueError: `pairs` is empty.
+    """
+    from skin_segmentation.profiles import get_profile
+
+    profile = get_profile(profile)
+    sources = source_counts(pairs)
+    if not sources:
+        raise ValueError("The pre-training pool is empty: no image/mask pairs were found.")
+    if profile.balance_sources:
+        return _canonical(pairs)
+    per_source = None
+    if profile.pretrain_images is not None:
+        per_source = max(1, profile.pretrain_images // len(sources))
+    return balanced_pool(pairs, per_source=per_source, seed=profile.seed)
 
 
 def proportional_counts(available, shares, total=None):

@@ -1,0 +1,47 @@
+"""`skinseg`: the command line. Every command is a thin caller of the library.
+
+Each command group lives in its own module of this package with an
+`add_parser(commands)` that registers its subcommand and a handler; adding a
+command is adding a module to `COMMAND_MODULES`.
+
+Bad input (a `DataError` or `ValueError` naming a file and its problem) becomes
+one line on stderr and exit code 2, never a traceback.
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from skin_segmentation.cli import data, evaluate, export, predict, replicate, train  # noqa: E402
+
+EXIT_BAD_INPUT = 2
+COMMAND_MODULES = (data, train, replicate, evaluate, predict, export)
+
+
+def build_parser():
+    """The `skinseg` argument parser, one subcommand per module of `COMMAND_MODULES`."""
+    parser = argparse.ArgumentParser(
+        prog="skinseg",
+        description="Skin segmentation of clinical photographs (Codella et al. 2018).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for module in COMMAND_MODULES:
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    """Run `skinseg` with `argv` (default: `sys.argv[1:]`); return the exit code."""
+    args = build_parser().parse_args(argv)
+    from skin_segmentation.data.readers import DataError
+
+    try:
+        return args.handler(args) or 0
+    except (DataError, FileNotFoundError, ValueError) as error:
+        print(f"skinseg {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"skinseg {args.command}: interrupted", file=sys.stderr)
+        return 130

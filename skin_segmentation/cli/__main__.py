@@ -1,0 +1,7 @@
+"""`python -m skin_segmentation.cli`: the same as `skinseg`."""
+
+import sys
+
+from skin_segmentation.cli import main
+
+sys.exit(main())

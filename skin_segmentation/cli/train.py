@@ -1,0 +1,133 @@
+"""`skinseg train`: train one network on folders of pairs, recording its splits."""
+
+import json
+from pathlib import Path
+
+from skin_segmentation.cli.arguments import split_dirs
+
+
+def training_pairs(args, profile):
+    """The pairs `skinseg train` learns from: --data (balanced, capped) plus --target-train."""
+    from skin_segmentation.data.readers import read_dataset, read_datasets
+    from skin_segmentation.data.splits import select_pool, split_target
+
+    pairs = select_pool(read_datasets(args.data), profile)
+    print(f"{len(pairs)} pairs drawn from {', '.join(map(str, args.data))} "
+          f"(per source, {profile.name} profile).")
+    target_dir = getattr(args, "target_train", None)
+    if target_dir:
+        target_train, target_eval = split_target(
+            read_dataset(target_dir), n_train=profile.target_train,
+            n_eval=profile.target_eval, seed=profile.seed,
+        )
+        held_out = {(pair.source, pair.stem) for pair in target_eval}
+        seen = {(pair.source, pair.stem) for pair in pairs}
+        pairs = [pair for pair in pairs if (pair.source, pair.stem) not in held_out]
+        pairs += [pair for pair in target_train if (pair.source, pair.stem) not in seen]
+        print(f"Added the {len(target_train)} training images of {target_dir}; its "
+              f"{len(target_eval)} evaluation images are left out.")
+    return pairs
+
+
+def write_training_splits(args, profile, train_pairs, validation_pairs):
+    """Record in `RUN/splits.json` which images trained, validated, and were held out.
+
+    `held_out` is every pair of `--data` and `--target-train` whose weights never
+    saw it: the validation split, the pool images not drawn, and the target's
+    evaluation images, so a model card can be computed on unseen images only.
+    """
+    from skin_segmentation.data.readers import read_dataset, read_datasets
+    from skin_segmentation.data.splits import write_splits
+    from skin_segmentation.records import atomic_path
+
+    folders = [read_datasets(args.data)]
+    if getattr(args, "target_train", None):
+        folders.append(read_dataset(args.target_train))
+    trained = {(pair.source, pair.stem) for pair in train_pairs}
+    held_out = [
+        pair for pairs in folders for pair in pairs if (pair.source, pair.stem) not in trained
+    ]
+    with atomic_path(Path(args.out) / "splits.json") as temporary:
+        write_splits(
+            temporary, seed=profile.seed, train=train_pairs, validation=validation_pairs,
+            held_out=held_out,
+        )
+
+
+def run(args):
+    """`skinseg train`: train one preset on folders of pairs; see `skinseg train -h`.
+
+    The pairs of `--data` are drawn per source as the profile draws its
+    pre-training pool (`data.splits.select_pool`), `--target-train DIR` adds the
+    target's training split, and the profile's validation fraction is held out
+    for early stopping. The profile's seed draws the splits; `--seed` changes
+    only the training seed (initialization and data order), as in `replicate`.
+    """
+    from skin_segmentation.data.splits import split_validation
+    from skin_segmentation.distribute import is_chief, resolve_precision
+    from skin_segmentation.profiles import get_profile
+    from skin_segmentation.training import MODEL_NAME, train
+
+    profile = get_profile(args.profile)
+    if args.precision:
+        # distribute: "auto" is the machine's fastest native precision.
+        profile = profile.replace(precision=resolve_precision(args.precision))
+    seed = profile.seed if args.seed is None else args.seed
+    strategy = None
+    if args.strategy and args.strategy != "default":
+        from skin_segmentation.distribute import get_strategy
+
+        strategy = get_strategy(args.strategy)
+    pairs = training_pairs(args, profile)
+    train_pairs, validation_pairs = split_validation(
+        pairs, fraction=profile.validation_fraction, seed=profile.seed
+    )
+    if is_chief(strategy):  # distribute: only the chief writes the run folder
+        write_training_splits(args, profile, train_pairs, validation_pairs)
+    print(
+        f"Training {args.model} ({profile.name} profile) on {len(train_pairs)} images, "
+        f"validating on {len(validation_pairs)}; writing {args.out}",
+        flush=True,
+    )
+    result = train(
+        args.model,
+        train_pairs,
+        validation_pairs,
+        args.out,
+        profile,
+        init_weights=args.init,
+        resume=args.resume,
+        strategy=strategy,
+        seed=seed,
+    )
+    summary = {
+        "model": str(Path(args.out) / MODEL_NAME),
+        "epochs": int(len(result.history)),
+        "best_epoch": result.best_epoch,
+        "best_val_loss": round(result.best_val_loss, 6),
+        "seconds_per_epoch": round(result.seconds_per_epoch, 2),
+        "parameters": result.parameters,
+        "seed": result.seed,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def add_parser(commands):
+    train = commands.add_parser("train", help="train one network")
+    train.add_argument("--model", default="unet", help="preset: unet, unet_large, dense_residual_unet")
+    train.add_argument("--data", required=True, type=split_dirs, help="DIR[,DIR...]")
+    train.add_argument("--out", required=True, help="run folder")
+    train.add_argument("--init", default=None, help="weights (.keras) to start from")
+    train.add_argument("--profile", default="quick", help="paper, quick or tiny")
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--target-train", default=None, metavar="DIR",
+                       help="also train on this target folder's training split (the "
+                            "paper's 100 images); its evaluation images are never used")
+    train.add_argument("--strategy", default="default",
+                       help="default, mirrored or multi_worker (tf.distribute)")
+    train.add_argument("--precision", default=None,
+                       help="float32, mixed_bfloat16, mixed_float16, or auto (the device's fastest "
+                            "measured choice); default: the profile's")
+    train.add_argument("--seed", type=int, default=None)
+    train.set_defaults(handler=run)

@@ -1,0 +1,297 @@
+"""Inference on photographs at their own resolution: confidence maps, masks and overlays.
+
+Every path from a photograph to a mask goes through `predict_confidence`, which
+does exactly what training did to an image (`data.pipeline.preprocess_images`:
+Pillow's bilinear resize, antialiased when shrinking, to the model's own input
+size, read from `model.input_shape`; then standardization per image and per
+channel), runs the network, and resizes the confidence map bilinearly back to
+the photograph's height and width. A pixel is skin when its confidence
+is at least 0.5 (`metrics.THRESHOLD`). `skinseg predict`, `skinseg evaluate`
+(`evaluation`) and the check of `skinseg export` all use it.
+"""
+
+import contextlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from skin_segmentation import metrics
+from skin_segmentation.weights import model_image_size
+
+BATCH_SIZE = 16
+OVERLAY_COLOR = (0, 255, 0)
+OVERLAY_ALPHA = 0.4
+
+
+def check_batch_size(batch_size):
+    """`batch_size` as an int, or a ValueError when it is not a positive integer."""
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size}")
+    return int(batch_size)
+
+
+def _check_photo(index, image):
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3 or 0 in image.shape:
+        raise ValueError(
+            f"Images must be uint8 arrays of shape (height, width, 3), as "
+            f"`data.readers.load_image` returns. Received: images[{index}] with "
+            f"dtype={image.dtype}, shape={image.shape}"
+        )
+    return image
+
+
+def resize_confidence(confidence, height, width):
+    """Resize one confidence map `(h, w)` or `(h, w, 1)` bilinearly to `(height, width)`.
+
+    The same resize as the exported SavedModel's (bilinear, half-pixel centres,
+    no antialiasing), so both give the same confidence at every pixel.
+
+    Example:
+    >>> resize_confidence(np.array([[0.0, 1.0]]), 1, 4).round(2).tolist()
+    [[0.0, 0.25, 0.75, 1.0]]
+    """
+    from keras import ops
+
+    confidence = np.asarray(confidence, "float32")
+    if confidence.ndim == 2:
+        confidence = confidence[..., None]
+    if confidence.shape[:2] == (height, width):
+        return confidence[..., 0]
+    resized = ops.image.resize(
+        confidence[None], (int(height), int(width)), interpolation="bilinear",
+        antialias=False, data_format="channels_last",
+    )
+    return np.asarray(ops.convert_to_numpy(resized)[0, ..., 0], "float32")
+
+
+def predict_confidence(model, images, batch_size=BATCH_SIZE):
+    """Skin confidence of every pixel of photographs of any sizes.
+
+    Args:
+        model: a skin model (`keras.Model` mapping `(None, S, S, 3)` to
+            `(None, S, S, 1)`), e.g. from `weights.load_skin_model`.
+        images: a list of uint8 RGB arrays `(H_i, W_i, 3)`; sizes may differ.
+        batch_size: images per network call.
+
+    Returns:
+        A list of float32 arrays `(H_i, W_i)` in [0, 1], one per image, at each
+        image's own size. Skin is `confidence >= 0.5`.
+
+    Example:
+    >>> import skin_segmentation
+    >>> model = skin_segmentation.build_model(
+    ...     "unet", input_shape=(32, 32, 3), filters=(4, 8, 16))
+    >>> photos = [np.zeros((37, 53, 3), "uint8"), np.zeros((20, 90, 3), "uint8")]
+    >>> [c.shape for c in predict_confidence(model, photos)]
+    [(37, 53), (20, 90)]
+    """
+    from skin_segmentation.data.pipeline import preprocess_images
+
+    batch_size = check_batch_size(batch_size)
+    images = [_check_photo(index, image) for index, image in enumerate(images)]
+    height, width = model_image_size(model)
+    if height != width:
+        raise ValueError(
+            f"The training pipeline makes square inputs; this model takes "
+            f"{height}x{width}. Received: model.input_shape={tuple(model.input_shape)}"
+        )
+    confidences = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        inputs = np.asarray(preprocess_images(batch, height), "float32")
+        outputs = np.asarray(model.predict_on_batch(inputs), "float32")
+        for image, output in zip(batch, outputs):
+            confidences.append(resize_confidence(output, *image.shape[:2]))
+    return confidences
+
+
+def confidence_to_mask(confidence, threshold=metrics.THRESHOLD):
+    """A uint8 mask of 0 (background) and 255 (skin): `confidence >= threshold`.
+
+    Example:
+    >>> confidence_to_mask(np.array([[0.2, 0.5, 0.9]])).tolist()
+    [[0, 255, 255]]
+    """
+    return np.where(np.asarray(confidence) >= threshold, 255, 0).astype("uint8")
+
+
+def overlay_mask(image, mask, color=OVERLAY_COLOR, alpha=OVERLAY_ALPHA, outline=True):
+    """The photograph with its skin tinted and, optionally, outlined.
+
+    Args:
+        image: uint8 `(H, W, 3)`.
+        mask: `(H, W)`, skin where nonzero.
+        color: RGB of the tint and the outline.
+        alpha: opacity of the tint, in [0, 1].
+        outline: draw the skin's boundary pixels in `color`.
+
+    Returns:
+        uint8 `(H, W, 3)`.
+
+    Example:
+    >>> image = np.full((2, 2, 3), 100, "uint8")
+    >>> overlay_mask(image, np.array([[1, 0], [0, 0]]), alpha=0.5, outline=False)[..., 1].tolist()
+    [[178, 100], [100, 100]]
+    """
+    from skimage.segmentation import find_boundaries
+
+    image = _check_photo(0, image)
+    mask = np.asarray(mask) > 0
+    if mask.shape != image.shape[:2]:
+        raise ValueError(
+            f"The mask must have the image's height and width {image.shape[:2]}. "
+            f"Received: mask.shape={mask.shape}"
+        )
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"`alpha` must be in [0, 1]. Received: alpha={alpha}")
+    color = np.asarray(color, "float32")
+    blended = image.astype("float32")
+    blended[mask] = (1.0 - alpha) * blended[mask] + alpha * color
+    if outline:
+        blended[find_boundaries(mask, mode="inner")] = color
+    return np.clip(np.round(blended), 0, 255).astype("uint8")
+
+
+@contextlib.contextmanager
+def progress_bar(total, enabled=True, unit_name="image"):
+    """A `keras.utils.Progbar` drawn on stderr, so stdout stays one JSON line."""
+    import keras
+
+    if not enabled:
+        yield lambda count: None
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        bar = keras.utils.Progbar(total, unit_name=unit_name)
+    done = 0
+
+    def advance(count):
+        nonlocal done
+        done += count
+        with contextlib.redirect_stdout(sys.stderr):
+            bar.update(done)
+
+    yield advance
+
+
+def _is_prediction(path):
+    return path.name.endswith(("_mask.png", "_overlay.png"))
+
+
+def collect_images(inputs, out_dir=None):
+    """The photographs named by files and folders (a folder: its image files, sorted).
+
+    Args:
+        inputs: paths of image files or of folders holding them (not recursive;
+            files with an extension of `data.readers.IMAGE_EXTENSIONS`, any case;
+            a file named explicitly is read whatever its extension).
+        out_dir: the folder predictions go to; when it is also an input folder,
+            the `<stem>_mask.png` and `<stem>_overlay.png` already there are not
+            photographs to predict.
+
+    Returns:
+        A list of `Path`s, each file once.
+
+    Raises:
+        FileNotFoundError: an input does not exist.
+        ValueError: a folder holds no images, or two files share a stem (their
+            masks would overwrite each other); the message names both files.
+    """
+    from skin_segmentation.data.readers import IMAGE_EXTENSIONS
+
+    out_dir = None if out_dir is None else Path(out_dir).resolve()
+    images = []
+    for entry in inputs:
+        path = Path(entry)
+        if path.is_dir():
+            skip_predictions = path.resolve() == out_dir
+            found = sorted(
+                child for child in path.iterdir()
+                if child.is_file() and child.suffix.lower() in IMAGE_EXTENSIONS
+                and not (skip_predictions and _is_prediction(child))
+            )
+            if not found:
+                raise ValueError(
+                    f"{path}: no image files in this folder (looked for "
+                    f"{', '.join(IMAGE_EXTENSIONS)})."
+                )
+            images.extend(found)
+        elif path.is_file():
+            images.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder.")
+    unique, seen_files, by_stem = [], set(), {}
+    for path in images:
+        key = path.resolve()
+        if key in seen_files:
+            continue
+        seen_files.add(key)
+        if path.stem in by_stem:
+            raise ValueError(
+                f"{by_stem[path.stem]} and {path} would both be written as "
+                f"{path.stem}_mask.png; rename one or predict them in separate runs."
+            )
+        by_stem[path.stem] = path
+        unique.append(path)
+    return unique
+
+
+def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False):
+    """Write `<stem>_mask.png` (0/255) and `<stem>_overlay.png` for each photograph.
+
+    Args:
+        model: a skin model (see `predict_confidence`).
+        paths: image files any `data.readers.load_image` accepts (EXIF-rotated;
+            grayscale, RGBA, palette and 16-bit converted to RGB). Stems must be
+            distinct (`collect_images` checks).
+        out_dir: the folder to write into (made if missing; files are overwritten).
+        batch_size: photographs per network call.
+        progress: draw a progress bar on stderr.
+
+    Returns:
+        One dict per photograph: `image`, `mask`, `overlay` (paths as str),
+        `height`, `width`, `skin_fraction`.
+
+    Example:
+    >>> predict_files(load_skin_model(), ["photo.jpg"], "masks/")  # doctest: +SKIP
+    [{'image': 'photo.jpg', 'mask': 'masks/photo_mask.png', ...}]
+    """
+    from PIL import Image
+
+    from skin_segmentation.data.readers import load_image
+
+    batch_size = check_batch_size(batch_size)
+    paths = [Path(path) for path in paths]
+    stems = {}
+    for path in paths:
+        if path.stem in stems:
+            raise ValueError(
+                f"{stems[path.stem]} and {path} would both be written as {path.stem}_mask.png."
+            )
+        stems[path.stem] = path
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with progress_bar(len(paths), enabled=progress) as advance:
+        for start in range(0, len(paths), batch_size):
+            batch = paths[start : start + batch_size]
+            images = [load_image(path) for path in batch]
+            for path, image, confidence in zip(
+                batch, images, predict_confidence(model, images, batch_size)
+            ):
+                mask = confidence_to_mask(confidence)
+                mask_path = out_dir / f"{path.stem}_mask.png"
+                overlay_path = out_dir / f"{path.stem}_overlay.png"
+                Image.fromarray(mask).save(mask_path)
+                Image.fromarray(overlay_mask(image, mask)).save(overlay_path)
+                written.append({
+                    "image": str(path),
+                    "mask": str(mask_path),
+                    "overlay": str(overlay_path),
+                    "height": int(mask.shape[0]),
+                    "width": int(mask.shape[1]),
+                    "skin_fraction": float(np.count_nonzero(mask)) / mask.size,
+                })
+            advance(len(batch))
+    return written

@@ -1,0 +1,285 @@
+"""Replication of Table I: every preset in every scenario, its splits, records and notes.
+
+`replicate` draws the splits once (`RESULTS/splits.json`), runs each cell of
+`scenarios` in Table I order, and writes the tables (`tables`) with notes on the
+profile, the data and the device above them. A cell whose `record.h5` exists is
+not run again, so an interrupted `replicate` is continued by running the same
+command again.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skin_segmentation import metrics
+from skin_segmentation.data.readers import read_dataset, read_datasets
+from skin_segmentation.data.splits import (
+    read_splits,
+    select_pool,
+    source_counts,
+    split_target,
+    split_validation,
+    write_splits,
+)
+from skin_segmentation.models import PRESETS, SCENARIOS
+from skin_segmentation.profiles import get_profile
+from skin_segmentation.records import atomic_path, read_record, record_path
+from skin_segmentation.scenarios import EvaluationSet, score_cell, train_cell, write_cell
+from skin_segmentation.system import describe_device
+from skin_segmentation.tables import write_results_tables
+
+SPLITS_NAME = "splits.json"
+SPLIT_NAMES = ("pool_train", "pool_validation", "target_train", "target_validation", "target_eval")
+
+
+def prepare_splits(pretrain_dirs, target_dir, profile):
+    """Read the data and draw every split of a replication.
+
+    Args:
+        pretrain_dirs: folders of the public pre-training pool.
+        target_dir: the target dataset's folder.
+        profile: a `Profile` or its name; its `seed` draws the splits.
+
+    Returns:
+        A dict of `SkinPair` lists named `SPLIT_NAMES`: the pool's training and
+        validation parts, the target's training images split into training and
+        validation, and the target's evaluation images.
+    """
+
+    profile = get_profile(profile)
+    seed = profile.seed
+    pool = select_pool(read_datasets([Path(d) for d in pretrain_dirs]), profile)
+    pool_train, pool_validation = split_validation(
+        pool, fraction=profile.validation_fraction, seed=seed
+    )
+    target = read_dataset(Path(target_dir))
+    # With fewer than target_train + target_eval pairs, split_target warns and
+    # evaluates on the pairs left after the training ones.
+    target_train_all, target_eval = split_target(
+        target, n_train=profile.target_train, n_eval=profile.target_eval, seed=seed
+    )
+    target_train, target_validation = split_validation(
+        target_train_all, fraction=profile.validation_fraction, seed=seed
+    )
+    return {
+        "pool_train": pool_train,
+        "pool_validation": pool_validation,
+        "target_train": target_train,
+        "target_validation": target_validation,
+        "target_eval": target_eval,
+    }
+
+
+def _stems(splits):
+    return {name: [pair.stem for pair in splits[name]] for name in SPLIT_NAMES}
+
+
+def _save_splits(out_dir, splits, seed):
+    """Write `splits.json`, or check that the one there has the same splits."""
+    path = Path(out_dir) / SPLITS_NAME
+    stems = _stems(splits)
+    if path.is_file():
+        earlier = read_splits(path)
+        changed = [name for name in SPLIT_NAMES if list(earlier.get(name, [])) != stems[name]]
+        if changed:
+            raise ValueError(
+                f"{path}: this results folder was made with other splits ({', '.join(changed)} "
+                f"differ): other data, profile or seed. Use another --out folder."
+            )
+        return
+    with atomic_path(path) as temporary:
+        write_splits(temporary, seed=seed, **{name: splits[name] for name in SPLIT_NAMES})
+
+
+def _describe_data(pretrain_dirs, target_dir, splits):
+    """What the records and the notes say about the data: folders, sources, split sizes."""
+    return {
+        "pretrain_dirs": [str(d) for d in pretrain_dirs],
+        "target_dir": str(target_dir),
+        "pool_sources": source_counts(splits["pool_train"] + splits["pool_validation"]),
+        **{f"{name}_images": len(splits[name]) for name in SPLIT_NAMES},
+    }
+
+
+def _check_models(models):
+    models = list(models or PRESETS)
+    unknown = [name for name in models if name not in PRESETS]
+    if unknown:
+        raise ValueError(
+            f"Unknown model preset(s) {unknown}. Choose from: {', '.join(PRESETS)}."
+        )
+    return models
+
+
+def replicate(
+    pretrain_dirs,
+    target_dir,
+    out_dir,
+    profile="quick",
+    models=None,
+    seed=None,
+    strategy=None,
+    command=None,
+    verbose="auto",
+):
+    """Run Table I: every preset in every scenario; write records and tables.
+
+    Args:
+        pretrain_dirs: folders of the public healthy-skin pre-training pool.
+        target_dir: folder of the target dataset (its training and evaluation
+            images are drawn by `data.splits.split_target`).
+        out_dir: the results folder (see `skin_segmentation.records`).
+        profile: a `Profile` or its name: `"paper"`, `"quick"` or `"tiny"`.
+        models: presets to run (default: all three, in Table I order).
+        seed: training seed (initialization and data order); default the
+            profile's. The splits are always drawn with the profile's seed, so
+            runs with other seeds see the same images.
+        strategy: a `tf.distribute.Strategy` for every training.
+        command: the command line to write above the table (how to redo it).
+        verbose: Keras verbosity of the trainings (`"auto"`: bars on a terminal).
+
+    Returns:
+        The Table I DataFrame (`tables.make_table1`), also written to
+        `out_dir/table1.csv` and `out_dir/table1.md`.
+
+    Example:
+    >>> from skin_segmentation.data.sample import sample_datasets  # doctest: +SKIP
+    >>> pool, target = sample_datasets()  # doctest: +SKIP
+    >>> replicate(pool, target, "results/", profile="quick")  # doctest: +SKIP
+    """
+    profile = get_profile(profile)
+    seed = profile.seed if seed is None else int(seed)
+    models = _check_models(models)
+    pretrain_dirs = [Path(d) for d in pretrain_dirs]
+    target_dir = Path(target_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    splits = prepare_splits(pretrain_dirs, target_dir, profile)
+    _save_splits(out_dir, splits, profile.seed)
+    data = _describe_data(pretrain_dirs, target_dir, splits)
+    print(
+        f"Table I, {profile.name} profile: pre-training pool {data['pool_sources']} "
+        f"({len(splits['pool_train'])} train + {len(splits['pool_validation'])} validation); "
+        f"target {target_dir.name}: {len(splits['target_train'])} train + "
+        f"{len(splits['target_validation'])} validation, {len(splits['target_eval'])} "
+        f"evaluation; {len(models) * len(SCENARIOS)} cells -> {out_dir}",
+        flush=True,
+    )
+    device = describe_device()
+    cells = [(preset, scenario) for preset in models for scenario in SCENARIOS]
+    evaluation = None
+    pretrained = None
+    for index, (preset, scenario) in enumerate(cells, start=1):
+        if scenario == SCENARIOS[0]:
+            pretrained = None
+        prefix = f"[{index}/{len(cells)}] {preset} {scenario}"
+        path = record_path(out_dir, preset, scenario)
+        if path.is_file():
+            done = read_record(path, arrays=False)
+            print(
+                f"{prefix}: done earlier, J {done['mean_jaccard']:.3f} "
+                f"D {done['mean_dice']:.3f} ({path})",
+                flush=True,
+            )
+        else:
+            started = time.perf_counter()
+            run, pretrained = train_cell(
+                preset, scenario, splits, out_dir, profile, pretrained, seed, strategy, verbose
+            )
+            if evaluation is None:
+                evaluation = EvaluationSet(splits["target_eval"], profile.image_size)
+            per_image, confidence, eval_seconds = score_cell(run, evaluation, profile.batch_size)
+            write_cell(
+                path, run, preset, scenario, profile=profile, seed=seed, splits=splits,
+                evaluation=evaluation, per_image=per_image, confidence=confidence,
+                eval_seconds=eval_seconds, data=data, device=device, pretrained=pretrained,
+                out_dir=out_dir,
+            )
+            result = run.result
+            print(
+                f"{prefix}: J {per_image['jaccard'].mean():.3f} D {per_image['dice'].mean():.3f} "
+                f"on {len(per_image)} images | {len(result.history)} epochs (best "
+                f"{result.best_epoch}), {result.seconds_per_epoch:.1f} s/epoch, "
+                f"{result.parameters:,} parameters, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+        if scenario == SCENARIOS[-1]:
+            _release_memory()
+
+    if evaluation is None:
+        evaluation = EvaluationSet(splits["target_eval"], profile.image_size)
+    data["all_skin_jaccard"], data["all_skin_dice"] = all_skin_scores(evaluation.masks)
+    in_folder = [p for p in PRESETS if any(record_path(out_dir, p, s).is_file() for s in SCENARIOS)]
+    notes = table_notes(profile, data, device, command, in_folder)
+    return write_results_tables(out_dir, notes=notes)
+
+
+def all_skin_scores(masks):
+    """Mean per-image Jaccard and Dice of calling every pixel skin: the floor to beat.
+
+    Example:
+    >>> import numpy as np
+    >>> all_skin_scores(np.array([[[1, 1], [0, 0]]]))
+    (0.5, 0.6666666666666666)
+    """
+    jaccards, dices = [], []
+    for mask in masks:
+        everything = np.ones(mask.shape, dtype=bool)
+        jaccards.append(metrics.jaccard_index(mask, everything))
+        dices.append(metrics.dice_coefficient(mask, everything))
+    return float(np.mean(jaccards)), float(np.mean(dices))
+
+
+def _release_memory():
+    import keras
+
+    keras.backend.clear_session()
+
+
+def table_notes(profile, data, device, command, models):
+    """The Markdown lines above Table I: profile, data, how scores and times were taken."""
+    size = profile.image_size
+    pool = ", ".join(f"{source} {count}" for source, count in data["pool_sources"].items())
+    miniature = ", in the profile's miniature versions" if profile.model_overrides else ""
+    lines = ["# Table I of Codella et al. 2018: this replication beside the paper", ""]
+    if command:
+        lines += ["Made by:", "", f"    {command}", ""]
+    lines += [
+        f"- Profile `{profile.name}` ({profile.description}): up to {profile.epochs} epochs, "
+        f"early stopping after {profile.patience} without a lower validation loss (best "
+        f"weights kept), SGD momentum 0.9 at {profile.learning_rate} (random init) / "
+        f"{profile.fine_tune_learning_rate} (fine-tuning), batch {profile.batch_size}, "
+        f"{size}x{size} inputs, {profile.precision}, "
+        f"{'augmentation ' + repr(profile.augment) if profile.augment else 'no augmentation'}, "
+        f"seed {profile.seed}.",
+        f"- Data: pre-training pool {', '.join(data['pretrain_dirs'])} ({pool} images; "
+        f"{data['pool_train_images']} train + {data['pool_validation_images']} validation); "
+        f"target {data['target_dir']}: {data['target_train_images']} train + "
+        f"{data['target_validation_images']} validation, "
+        f"{data['target_eval_images']} evaluation images.",
+        f"- Scores: mean per-image Jaccard index (Dice coefficient) of the target's "
+        f"{data['target_eval_images']} evaluation images at threshold 0.5, computed at the "
+        f"network's {size}x{size} input on masks resized to it (not at full resolution). "
+        f"For scale, calling every pixel skin scores {data['all_skin_jaccard']:.2f} "
+        f"({data['all_skin_dice']:.2f}) on these images.",
+        f"- Parameters: ours at {size}x{size} input (the fully-connected bottleneck of the "
+        f"two large networks grows with the input){miniature}; the paper's at 128x128.",
+        f"- Seconds per epoch: ours are the median pre-training epoch ({data['pool_train_images']} "
+        f"training + {data['pool_validation_images']} validation images) on {device}; the "
+        f"paper's are from its GPU on its own training set.",
+    ]
+    missing = [
+        f"{preset} {kind}"
+        for preset in models
+        for kind, figures in (("Jaccard", PRESETS[preset].paper.jaccard),
+                              ("Dice", PRESETS[preset].paper.dice))
+        if any(value is None for value in figures.values())
+    ]
+    if missing:
+        lines.append(
+            f"- n/a: paper figures this project could not read from the paper "
+            f"({', '.join(missing)}; see `skin_segmentation/models/presets.py`); none is guessed."
+        )
+    return lines

@@ -1,0 +1,41 @@
+"""Training: one network trained with the paper's protocol, checkpointed every epoch.
+
+`compile` builds and compiles a network, `callbacks` holds the resumable early
+stopping and the atomic checkpoint, `state` the run folder's files and the
+`TrainResult`, and `loop` the `train` function that ties them together.
+"""
+
+from skin_segmentation.training.callbacks import AtomicCheckpoint, ResumableEarlyStopping
+from skin_segmentation.training.compile import (
+    MOMENTUM,
+    build_for_profile,
+    compile_model,
+    load_initial_weights,
+    weights_fingerprint,
+)
+from skin_segmentation.training.loop import train
+from skin_segmentation.training.state import (
+    CHECKPOINT_DIR,
+    HISTORY_NAME,
+    MODEL_NAME,
+    STATE_NAME,
+    TrainResult,
+    read_state,
+)
+
+__all__ = [
+    "CHECKPOINT_DIR",
+    "HISTORY_NAME",
+    "MODEL_NAME",
+    "MOMENTUM",
+    "STATE_NAME",
+    "AtomicCheckpoint",
+    "ResumableEarlyStopping",
+    "TrainResult",
+    "build_for_profile",
+    "compile_model",
+    "load_initial_weights",
+    "read_state",
+    "train",
+    "weights_fingerprint",
+]

@@ -1,0 +1,128 @@
+"""Compiling: build a preset for a profile, load starting weights, fingerprint them, compile.
+
+The paper's optimizer and loss: SGD with momentum 0.9 on the Jaccard distance
+(Yuan et al. 2017), with the Jaccard index and Dice coefficient as metrics.
+"""
+
+import hashlib
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from skin_segmentation.losses import JaccardDistance
+from skin_segmentation.metrics import DiceCoefficient, JaccardIndex
+from skin_segmentation.models import build_model
+from skin_segmentation.profiles import get_profile
+
+MOMENTUM = 0.9
+
+
+def compile_model(model, learning_rate):
+    """Compile `model` the paper's way: SGD with momentum 0.9 on the Jaccard distance.
+
+    Args:
+        model: a network of `skin_segmentation.models`.
+        learning_rate: 0.01 from random initialization, 0.001 for fine-tuning.
+
+    Returns:
+        `model`, compiled with `JaccardIndex` and `DiceCoefficient` as metrics.
+
+    Example:
+    >>> from skin_segmentation.models import build_model
+    >>> model = compile_model(build_model("unet", (32, 32, 3), filters=(4, 8)), 0.01)
+    >>> type(model.optimizer).__name__, float(model.optimizer.momentum)
+    ('SGD', 0.9)
+    """
+    if not learning_rate > 0:
+        raise ValueError(f"`learning_rate` must be positive. Received: learning_rate={learning_rate}")
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=MOMENTUM),
+        loss=JaccardDistance(),
+        metrics=[JaccardIndex(), DiceCoefficient()],
+    )
+    return model
+
+
+def weights_fingerprint(model):
+    """SHA-256 of a model's weights (float32 bytes, in `get_weights` order).
+
+    Two models share a fingerprint exactly when all their weights are equal,
+    which is how the records prove where a training started from.
+
+    Example:
+    >>> from skin_segmentation.models import build_model
+    >>> model = build_model("unet", (32, 32, 3), filters=(4, 8))
+    >>> weights_fingerprint(model) == weights_fingerprint(model)
+    True
+    """
+    digest = hashlib.sha256()
+    for array in model.get_weights():
+        digest.update(np.ascontiguousarray(array, dtype="float32").tobytes())
+    return digest.hexdigest()
+
+
+def load_initial_weights(model, path):
+    """Copy the weights of the model saved at `path` into `model`, layer by layer.
+
+    Layers are matched by name (every preset names its layers the same way in
+    every build), and every weight must have the same shape in both models: the
+    same preset at the same input size.
+
+    Args:
+        model: a freshly built network.
+        path: a `.keras` file saved by `train` (or `model.save`).
+
+    Returns:
+        The number of weight tensors copied.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+        ValueError: a layer of `model` is missing from the saved model or its
+            weights have other shapes; the message names them.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such weights file")
+    try:
+        source = keras.models.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - Keras raises many types here
+        raise ValueError(f"{path}: not a loadable .keras model ({error})") from None
+    source_layers = {layer.name: layer for layer in source.layers}
+    problems = []
+    assignments = []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        other = source_layers.get(layer.name)
+        if other is None:
+            problems.append(f"layer {layer.name!r} is missing there")
+            continue
+        ours = [tuple(w.shape) for w in layer.weights]
+        theirs = [tuple(w.shape) for w in other.weights]
+        if ours != theirs:
+            problems.append(f"layer {layer.name!r} has weights {theirs} there, {ours} here")
+            continue
+        assignments.append((layer, other.get_weights()))
+    if problems:
+        shown = "; ".join(problems[:4]) + ("; ..." if len(problems) > 4 else "")
+        raise ValueError(
+            f"{path}: cannot initialize {model.name!r} (input {model.input_shape}) from "
+            f"{source.name!r} (input {source.input_shape}): {len(problems)} layer(s) do not "
+            f"match: {shown}. Use weights of the same preset at the same image size."
+        )
+    for layer, weights in assignments:
+        layer.set_weights(weights)
+    return sum(len(weights) for _, weights in assignments)
+
+
+def build_for_profile(preset, profile):
+    """Build `preset` at the profile's image size with its model overrides.
+
+    Example:
+    >>> from skin_segmentation.profiles import get_profile
+    >>> build_for_profile("unet", get_profile("tiny")).input_shape
+    (None, 32, 32, 3)
+    """
+    profile = get_profile(profile)
+    return build_model(preset, input_shape=profile.input_shape, **profile.overrides_for(preset))

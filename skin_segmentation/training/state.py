@@ -1,0 +1,166 @@
+"""Run state: the files of a run folder, what they hold, and the `TrainResult` read back from them.
+
+A run folder:
+
+    RUN/
+      model.keras           the best model (weights of the best epoch), at the end
+      history.csv           one row per finished epoch (epoch is 1-based)
+      checkpoint/
+        state.json          epochs done, early-stopping state, seed, file names
+        epoch-NNNN.keras    the last epoch's model and optimizer (momentum)
+        epoch-MMMM.keras    the best epoch's, when it is another one
+
+After every epoch the last checkpoint, `history.csv` and then `state.json` are
+each written to a temporary file and moved into place (`callbacks.AtomicCheckpoint`).
+`state.json` is written last and names the checkpoint files it belongs to, so a
+run killed at any moment (even `kill -9`) resumes from its last finished epoch,
+with its optimizer, early-stopping counter and best weights, and loses at most
+the epoch that was running.
+"""
+
+import contextlib
+import dataclasses
+import json
+from pathlib import Path
+
+import keras
+import pandas as pd
+
+from skin_segmentation.records import atomic_path, write_json_atomic
+
+CHECKPOINT_DIR = "checkpoint"
+STATE_NAME = "state.json"
+MODEL_NAME = "model.keras"
+HISTORY_NAME = "history.csv"
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained model holding the weights of its best epoch.
+        history: one row per epoch: `epoch` (1-based), `loss`, `jaccard`,
+            `dice`, `val_loss`, `val_jaccard`, `val_dice`, `learning_rate`, `seconds`.
+        best_epoch: the epoch (1-based) with the lowest validation loss.
+        best_val_loss: that validation loss.
+        seconds_per_epoch: median wall-clock seconds of an epoch (validation
+            included), over every epoch of the run, resumed ones too.
+        parameters: the model's parameter count.
+        seed: the seed the run was started with.
+        stopped_early: whether early stopping ended the run before `epochs`.
+        initial_weights_sha256: fingerprint (`weights_fingerprint`) of the weights
+            training started from: the loaded `init_weights`, or the random ones.
+        resumed_at_epoch: the number of epochs already done when this call
+            started (0 for a fresh run).
+        out_dir: the run folder.
+    """
+
+    model: keras.Model
+    history: pd.DataFrame
+    best_epoch: int
+    best_val_loss: float
+    seconds_per_epoch: float
+    parameters: int
+    seed: int
+    stopped_early: bool
+    initial_weights_sha256: str
+    resumed_at_epoch: int
+    out_dir: Path
+
+
+def read_state(out_dir):
+    """The `checkpoint/state.json` of a run folder, or `None` when there is none."""
+    path = Path(out_dir) / CHECKPOINT_DIR / STATE_NAME
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: unreadable training state ({error})") from None
+
+
+def read_history(out_dir, epochs_done):
+    """The rows of `history.csv` for the `epochs_done` epochs `state.json` vouches for."""
+    path = Path(out_dir) / HISTORY_NAME
+    if not path.is_file() or epochs_done == 0:
+        return []
+    history = pd.read_csv(path)
+    # A run killed between writing history.csv and state.json has one row too many.
+    history = history[history["epoch"] <= epochs_done]
+    return history.to_dict("records")
+
+
+def check_resumable(out_dir, state, resume):
+    """Refuse to start over a run already in `out_dir` unless asked to `resume` it."""
+    if state is not None and not resume:
+        raise ValueError(
+            f"{out_dir}: already holds a training run ({state['epochs_done']} epochs done"
+            f"{', finished' if state.get('finished') else ''}). Resume it with resume=True "
+            f"(--resume) or choose another output folder."
+        )
+
+
+def new_state(seed, profile, preset, learning_rate, init_weights, initial_weights_sha256,
+              train_images, validation_images):
+    """The `state.json` fields of a run that has not finished an epoch yet."""
+    return {
+        "seed": seed,
+        "profile": profile.name,
+        "preset": preset,
+        "learning_rate": float(learning_rate),
+        "init_weights": None if init_weights is None else str(init_weights),
+        "initial_weights_sha256": initial_weights_sha256,
+        "epochs": profile.epochs,
+        "patience": profile.patience,
+        "train_images": train_images,
+        "validation_images": validation_images,
+        "epochs_done": 0,
+        "finished": False,
+    }
+
+
+def finish_run(model, state, out_dir, epochs):
+    """Save the best model, mark the state finished and delete the epoch checkpoints.
+
+    Returns:
+        The final state (also written to `checkpoint/state.json`).
+    """
+    out_dir = Path(out_dir)
+    checkpoint_dir = out_dir / CHECKPOINT_DIR
+    with atomic_path(out_dir / MODEL_NAME) as temporary:
+        model.save(temporary)
+    state.update(
+        finished=True,
+        stopped_early=bool(state["epochs_done"] < epochs),
+    )
+    write_json_atomic(checkpoint_dir / STATE_NAME, state)
+    for old in checkpoint_dir.glob("epoch-*.keras"):
+        old.unlink(missing_ok=True)
+    return state
+
+
+def train_result(model, history, state, resumed_at_epoch, out_dir):
+    """A `TrainResult` from the model, its history and the run's `state.json` fields."""
+    return TrainResult(
+        model=model,
+        history=history,
+        best_epoch=int(state["best_epoch"]),
+        best_val_loss=float(state["best_val_loss"]),
+        seconds_per_epoch=float(history["seconds"].median()),
+        parameters=int(model.count_params()),
+        seed=int(state["seed"]),
+        stopped_early=bool(state["stopped_early"]),
+        initial_weights_sha256=state["initial_weights_sha256"],
+        resumed_at_epoch=int(resumed_at_epoch),
+        out_dir=Path(out_dir),
+    )
+
+
+def result_from_finished_run(out_dir, state, strategy):
+    """The `TrainResult` of a finished run folder, its model loaded (in `strategy`'s scope)."""
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        model = keras.models.load_model(Path(out_dir) / MODEL_NAME)
+    history = pd.DataFrame(read_history(out_dir, state["epochs_done"]))
+    return train_result(model, history, state, state["epochs_done"], out_dir)
