@@ -19,6 +19,8 @@ import numpy as np
 from keras import ops
 
 THRESHOLD = 0.5
+# A set's pooled Jaccard this close to that of calling every pixel skin is degenerate.
+DEGENERATE_MARGIN = 0.02
 
 
 def _per_image_overlap(y_true, y_pred, threshold):
@@ -123,7 +125,7 @@ def pixel_counts(y_true, y_pred, threshold=THRESHOLD):
 
 
 def per_image_counts(y_true, y_pred, threshold=THRESHOLD):
-    """True positive, false positive and false negative pixels of each image of a batch.
+    """True/false positive and false/true negative pixels of each image of a batch.
 
     Args:
         y_true: `(N, ...)` masks of {0, 1} (or bool), one image per leading index.
@@ -132,7 +134,7 @@ def per_image_counts(y_true, y_pred, threshold=THRESHOLD):
         threshold: a confidence at or above it is skin.
 
     Returns:
-        A dict of three int64 arrays of shape `(N,)`: `tp`, `fp`, `fn`.
+        A dict of four int64 arrays of shape `(N,)`: `tp`, `fp`, `fn`, `tn`.
 
     Raises:
         ValueError: when the shapes differ.
@@ -140,7 +142,7 @@ def per_image_counts(y_true, y_pred, threshold=THRESHOLD):
     Example:
     >>> counts = per_image_counts([[1, 1, 0, 0], [0, 0, 0, 1]], [[0.9, 0.2, 0.7, 0.1], [0, 0, 0, 0.8]])
     >>> {name: values.tolist() for name, values in counts.items()}
-    {'tp': [1, 1], 'fp': [1, 0], 'fn': [1, 0]}
+    {'tp': [1, 1], 'fp': [1, 0], 'fn': [1, 0], 'tn': [1, 3]}
     """
     y_true = _binary(y_true, 0.5)
     y_pred = _binary(y_pred, threshold)
@@ -154,6 +156,7 @@ def per_image_counts(y_true, y_pred, threshold=THRESHOLD):
         "tp": np.count_nonzero(y_true & y_pred, axis=axes).astype(np.int64),
         "fp": np.count_nonzero(~y_true & y_pred, axis=axes).astype(np.int64),
         "fn": np.count_nonzero(y_true & ~y_pred, axis=axes).astype(np.int64),
+        "tn": np.count_nonzero(~y_true & ~y_pred, axis=axes).astype(np.int64),
     }
 
 
@@ -199,6 +202,40 @@ def pooled_scores(tp, fp, fn):
     """
     totals = [int(np.sum(np.asarray(value, dtype=np.int64))) for value in (tp, fp, fn)]
     return float(jaccard_from_counts(*totals)), float(dice_from_counts(*totals))
+
+
+def degeneracy(tp, fp, fn, tn, margin=DEGENERATE_MARGIN):
+    """Whether a set's predictions say nothing beyond "all skin" or "no skin".
+
+    A network that has not learned (too few epochs, say) predicts every pixel
+    as skin, or none; on photographs mostly of skin "all skin" already scores
+    well, so such a score must not be read as a result.
+
+    Args:
+        tp, fp, fn, tn: per-image pixel counts of the set (any shape).
+        margin: a pooled Jaccard this close to that of calling every pixel skin
+            on the same images counts as degenerate too.
+
+    Returns:
+        `"all skin"`, `"no skin"`, `"near all-skin"` (within `margin`), or `""`
+        for predictions that are none of these.
+
+    Example:
+    >>> degeneracy(tp=[6, 2], fp=[4, 0], fn=[0, 0], tn=[0, 0])
+    'all skin'
+    >>> degeneracy(tp=[6, 2], fp=[1, 0], fn=[0, 0], tn=[3, 0])
+    ''
+    """
+    tp, fp, fn, tn = (int(np.sum(np.asarray(value, dtype=np.int64))) for value in (tp, fp, fn, tn))
+    pixels = tp + fp + fn + tn
+    if pixels == 0:
+        return ""
+    if tp + fp == pixels:
+        return "all skin"
+    if tp + fp == 0:
+        return "no skin"
+    all_skin = float(jaccard_from_counts(tp + fn, fp + tn, 0))
+    return "near all-skin" if abs(float(jaccard_from_counts(tp, fp, fn)) - all_skin) <= margin else ""
 
 
 def jaccard_index(y_true, y_pred, threshold=THRESHOLD):

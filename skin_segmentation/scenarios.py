@@ -16,8 +16,10 @@ both scenarios that need it. Every cell writes `RESULTS/<preset>/<scenario>/`
 while training resumes from its last finished epoch. `replicate` runs every cell.
 
 Cells are scored at the network's input size: each evaluation image and its
-mask are resized to `profile.image_size` squared (as in training), and the mean
-per-image Jaccard index and Dice coefficient at threshold 0.5 are reported.
+mask are resized to `profile.image_size` squared (as in training), and each
+image's Jaccard index and Dice coefficient at threshold 0.5 are kept with its
+pixel counts, from which the record computes the scores pooled over the set
+(those stand beside the paper's figures) as well as the per-image means.
 `skin_segmentation.evaluation` scores at the photographs' full resolution.
 """
 
@@ -54,7 +56,7 @@ class CellRun:
 
 
 def evaluate_cell(model, images, masks, stems, batch_size):
-    """Per-image Jaccard and Dice of `model` on preprocessed images.
+    """Per-image Jaccard, Dice and pixel counts of `model` on preprocessed images.
 
     Args:
         model: a trained network.
@@ -64,20 +66,20 @@ def evaluate_cell(model, images, masks, stems, batch_size):
         batch_size: prediction batch size.
 
     Returns:
-        `(per_image, confidence)`: a DataFrame with `stem`, `jaccard`, `dice`,
-        and the float32 confidences `(N, S, S)`.
+        `(per_image, confidence)`: a DataFrame with `stem`, `jaccard`, `dice` and
+        the pixel counts `tp`, `fp`, `fn`, `tn`, and the float32 confidences
+        `(N, S, S)`.
     """
     confidence = model.predict(images, batch_size=batch_size, verbose=0)[..., 0]
     confidence = confidence.astype("float32")
-    rows = [
-        {
-            "stem": stem,
-            "jaccard": metrics.jaccard_index(mask, predicted),
-            "dice": metrics.dice_coefficient(mask, predicted),
-        }
-        for stem, mask, predicted in zip(stems, masks, confidence)
-    ]
-    return pd.DataFrame(rows, columns=["stem", "jaccard", "dice"]), confidence
+    counts = metrics.per_image_counts(masks, confidence)
+    per_image = pd.DataFrame({
+        "stem": list(stems),
+        "jaccard": metrics.jaccard_from_counts(counts["tp"], counts["fp"], counts["fn"]),
+        "dice": metrics.dice_from_counts(counts["tp"], counts["fp"], counts["fn"]),
+        **counts,
+    })
+    return per_image, confidence
 
 
 class EvaluationSet:

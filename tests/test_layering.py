@@ -16,7 +16,7 @@ PACKAGE = "skin_segmentation"
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
     ("skin_segmentation", "models", "losses", "metrics"),
-    ("data", "records", "tables", "profiles", "system", "distribute", "weights"),
+    ("data", "records", "tables", "findings", "profiles", "system", "distribute", "weights"),
     ("training",),
     ("inference", "evaluation", "export", "benchmarking"),
     ("scenarios",),

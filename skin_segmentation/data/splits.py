@@ -230,20 +230,25 @@ def source_counts(pairs):
 
 
 def select_pool(pairs, profile):
-    """The pre-training images, drawn equally from every source.
+    """The pre-training images, drawn equally from every source or in given shares.
 
-    With `profile.pretrain_images` set, `pretrain_images // number of sources`
-    come from each source (all of a source that has fewer); with `None`, as
-    many from each source as the smallest one has (`balanced_pool`). A profile
-    with `balance_sources` keeps every image: its training draws the sources
-    equally often instead (`pipeline.make_dataset`).
+    With `profile.pretrain_shares` (one weight per source, in the order the
+    sources first appear in `pairs`, i.e. the order of the pre-training folders),
+    the largest pool of at most `pretrain_images` in those proportions that the
+    data allow (`proportional_counts`; the paper's 1000/721/899). Otherwise, with
+    `profile.pretrain_images` set, `pretrain_images // number of sources` come
+    from each source (all of a source that has fewer); with `None`, as many from
+    each source as the smallest one has (`balanced_pool`). A profile with
+    `balance_sources` keeps every image: its training draws the sources equally
+    often instead (`pipeline.make_dataset`).
 
     Args:
         pairs: the `SkinPair`s of every pre-training folder.
         profile: a `Profile` or its name; its `seed` draws the images.
 
     Raises:
-        ValueError: `pairs` is empty.
+        ValueError: `pairs` is empty, or `pretrain_shares` does not give one
+            share per source.
     """
     from skin_segmentation.profiles import get_profile
 
@@ -253,6 +258,17 @@ def select_pool(pairs, profile):
         raise ValueError("The pre-training pool is empty: no image/mask pairs were found.")
     if profile.balance_sources:
         return _canonical(pairs)
+    if profile.pretrain_shares is not None:
+        in_order = list(dict.fromkeys(pair.source for pair in pairs))
+        if len(profile.pretrain_shares) != len(in_order):
+            raise ValueError(
+                f"Profile {profile.name!r} gives {len(profile.pretrain_shares)} pre-training "
+                f"shares for {len(in_order)} sources ({', '.join(in_order)}). Received: "
+                f"pretrain_shares={profile.pretrain_shares}"
+            )
+        shares = dict(zip(in_order, profile.pretrain_shares, strict=True))
+        counts = proportional_counts(sources, shares, total=profile.pretrain_images)
+        return balanced_pool(pairs, per_source=counts, seed=profile.seed)
     per_source = None
     if profile.pretrain_images is not None:
         per_source = max(1, profile.pretrain_images // len(sources))
