@@ -1,18 +1,17 @@
 """Replication of Table I: every preset in every scenario, its splits, records and notes.
 
 `replicate` draws the splits once (`RESULTS/splits.json`), runs each cell of
-`scenarios` in Table I order, and writes the tables (`tables`) with notes on the
-profile, the data and the device above them. A cell whose `record.h5` exists is
-not run again, so an interrupted `replicate` is continued by running the same
-command again.
+`scenarios` in Table I order, scores the colour baselines on the same images
+(`RESULTS/baselines.csv`, rows of Table I for scale), and writes the tables
+(`tables`) with notes on the profile, the data and the device above them, and
+their figures (`plots`: `table1.png`, `training_curves.png`). A cell whose
+`record.h5` exists is not run again, so an interrupted `replicate` is continued
+by running the same command again.
 """
 
 import time
 from pathlib import Path
 
-import numpy as np
-
-from skin_segmentation import metrics
 from skin_segmentation.data.readers import read_dataset, read_datasets
 from skin_segmentation.data.splits import (
     read_splits,
@@ -24,12 +23,21 @@ from skin_segmentation.data.splits import (
 )
 from skin_segmentation.models import PAPER_EPOCH_IMAGES, PRESETS, SCENARIOS
 from skin_segmentation.profiles import get_profile
-from skin_segmentation.records import atomic_path, read_record, record_path
-from skin_segmentation.scenarios import EvaluationSet, score_cell, train_cell, write_cell
+from skin_segmentation.plots import write_results_figures
+from skin_segmentation.records import atomic_path, read_record, record_path, write_csv_atomic
+from skin_segmentation.scenarios import (
+    EvaluationSet,
+    score_baselines,
+    score_cell,
+    train_cell,
+    write_cell,
+)
 from skin_segmentation.system import describe_device
-from skin_segmentation.tables import write_results_tables
+from skin_segmentation.tables import BASELINES_NAME, write_results_tables
 
 SPLITS_NAME = "splits.json"
+# Baselines in Table I's rows, for scale: no training, milliseconds at the cells' size.
+TABLE_BASELINES = ("all_skin", "ycrcb", "hsv")
 SPLIT_NAMES = ("pool_train", "pool_validation", "target_train", "target_validation", "target_eval")
 
 
@@ -142,7 +150,8 @@ def replicate(
 
     Returns:
         The Table I DataFrame (`tables.make_table1`), also written to
-        `out_dir/table1.csv` and `out_dir/table1.md`.
+        `out_dir/table1.csv` and `out_dir/table1.md`, and drawn in
+        `out_dir/table1.png` beside `out_dir/training_curves.png`.
 
     Example:
     >>> from skin_segmentation.data.sample import sample_datasets  # doctest: +SKIP
@@ -207,9 +216,11 @@ def replicate(
 
     if evaluation is None:
         evaluation = EvaluationSet(splits["target_eval"], profile.image_size)
-    data.update(all_skin_scores(evaluation.masks))
+    write_csv_atomic(out_dir / BASELINES_NAME, score_baselines(evaluation, TABLE_BASELINES))
     notes = table_notes(profile, data, device, command)
-    return write_results_tables(out_dir, notes=notes)
+    table = write_results_tables(out_dir, notes=notes)
+    write_results_figures(out_dir, table)
+    return table
 
 
 def _scores_text(record):
@@ -219,27 +230,6 @@ def _scores_text(record):
         return f"J / D {text}"
     mark = f", degenerate ({record['degenerate']})" if record.get("degenerate") else ""
     return f"J {record['pooled_jaccard']:.3f} D {record['pooled_dice']:.3f} pooled, {text}{mark}"
-
-
-def all_skin_scores(masks):
-    """Jaccard and Dice of calling every pixel skin, pooled and per-image means: the floor.
-
-    Example:
-    >>> import numpy as np
-    >>> scores = all_skin_scores(np.array([[[1, 1], [0, 0]], [[1, 1], [1, 1]]]))
-    >>> scores["all_skin_pooled_jaccard"], scores["all_skin_mean_jaccard"]
-    (0.75, 0.75)
-    """
-    masks = np.asarray(masks)
-    counts = metrics.per_image_counts(masks, np.ones(masks.shape, dtype=bool))
-    tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
-    pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
-    return {
-        "all_skin_pooled_jaccard": pooled_jaccard,
-        "all_skin_pooled_dice": pooled_dice,
-        "all_skin_mean_jaccard": float(np.mean(metrics.jaccard_from_counts(tp, fp, fn))),
-        "all_skin_mean_dice": float(np.mean(metrics.dice_from_counts(tp, fp, fn))),
-    }
 
 
 def _release_memory():
@@ -274,11 +264,13 @@ def table_notes(profile, data, device, command):
         f"network's {size}x{size} input on masks resized to it (not at full resolution), "
         f"pooled over all pixels of the set and as the mean of per-image scores. The "
         f"pooled ones stand beside the paper's: every Dice of its Table I is 2J/(1+J) of "
-        f"its Jaccard, which holds for pooled scores only. For scale, calling every pixel "
-        f"skin scores {data['all_skin_pooled_jaccard']:.2f} ({data['all_skin_pooled_dice']:.2f}) "
-        f"pooled, {data['all_skin_mean_jaccard']:.2f} ({data['all_skin_mean_dice']:.2f}) per "
-        f"image; a cell is marked degenerate when it predicts all skin or no skin, or "
-        f"scores within {metrics.DEGENERATE_MARGIN} pooled Jaccard of all skin.",
+        f"its Jaccard, which holds for pooled scores only. A cell is marked degenerate when "
+        f"it predicts all skin or no skin, or scores within {metrics.DEGENERATE_MARGIN} "
+        f"pooled Jaccard of calling every pixel skin on the same images.",
+        f"- Baselines, for scale: detectors without a network, scored on the same {size}x{size} "
+        f"images and masks; one score for every scenario, since they train on nothing. "
+        f"all_skin calls every pixel skin; ycrcb and hsv are the explicit colour rules of "
+        f"Chai and Ngan 1999 and Sobottka and Pitas 1998 (`skin_segmentation/baselines/rules.py`).",
         f"- Parameters: ours at {size}x{size} input (the fully-connected bottleneck of the "
         f"two large networks grows with the input){miniature}; the paper's at 128x128.",
         f"- Seconds per epoch: ours are the median pre-training epoch ({data['pool_train_images']} "

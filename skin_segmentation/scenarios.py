@@ -26,6 +26,7 @@ pixel counts, from which the record computes the scores pooled over the set
 import dataclasses
 import time
 
+import numpy as np
 import pandas as pd
 
 from skin_segmentation import metrics
@@ -239,3 +240,33 @@ def score_cell(run, evaluation, batch_size):
         run.result.model, evaluation.images, evaluation.masks, evaluation.stems, batch_size
     )
     return per_image, confidence, time.perf_counter() - started
+
+
+def score_baselines(evaluation, names):
+    """Pooled and mean Jaccard and Dice of baselines on the cells' evaluation images.
+
+    The baselines (`baselines.get_baseline`; untrained ones) are applied to the
+    uint8 evaluation images at the networks' input size, and scored on the same
+    resized masks, so their rows in Table I compare with the networks' like for like.
+
+    Args:
+        evaluation: the `EvaluationSet` of the cells.
+        names: baseline names, e.g. `("all_skin", "ycrcb")`.
+
+    Returns:
+        A DataFrame with `tables.BASELINE_COLUMNS`, one row per baseline.
+    """
+    from skin_segmentation.baselines import get_baseline
+    from skin_segmentation.tables import BASELINE_COLUMNS
+
+    rows = []
+    for name in names:
+        confidences = np.stack(get_baseline(name).predict(list(evaluation.images_uint8)))
+        counts = metrics.per_image_counts(evaluation.masks, confidences)
+        tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
+        pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
+        rows.append({"baseline": name, "pooled_jaccard": pooled_jaccard, "pooled_dice": pooled_dice,
+                     "mean_jaccard": float(np.mean(metrics.jaccard_from_counts(tp, fp, fn))),
+                     "mean_dice": float(np.mean(metrics.dice_from_counts(tp, fp, fn))),
+                     "eval_images": len(tp)})
+    return pd.DataFrame(rows, columns=list(BASELINE_COLUMNS))

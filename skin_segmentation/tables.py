@@ -45,6 +45,10 @@ RUN_COLUMNS = (
     "profile",
     "seed",
 )
+# `replicate` scores detectors without a network on the same images, for scale.
+BASELINES_NAME = "baselines.csv"
+BASELINE_COLUMNS = ("baseline", "pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice",
+                    "eval_images")
 SCENARIO_TITLES = {
     "direct_transfer": "direct transfer",
     "direct_training": "direct training",
@@ -95,7 +99,7 @@ def collect_per_image(results_dir):
     return pd.concat(frames, ignore_index=True)
 
 
-def make_table1(runs):
+def make_table1(runs, baselines=None):
     """Table I as a DataFrame: ours beside the paper's, one row per preset.
 
     Columns: `preset`, for each scenario `<scenario>_pooled_jaccard`,
@@ -107,10 +111,14 @@ def make_table1(runs):
     training, taken from the direct-transfer cell, else the direct-training one),
     `pretrain_images` (training images per pre-training epoch),
     `seconds_per_paper_epoch` (ours scaled to the paper's 2620-image pool,
-    training and validation images together) and `paper_seconds_per_epoch`.
+    training and validation images together), `paper_seconds_per_epoch` and
+    `baseline` (False for the networks).
 
     Args:
         runs: the DataFrame of `collect_runs`.
+        baselines: a DataFrame of `BASELINE_COLUMNS`, or None; each baseline is a
+            row after the networks' with its one score in every scenario (it
+            trains on nothing) and `baseline` True.
     """
     runs = pd.DataFrame(runs)
     rows = []
@@ -145,6 +153,18 @@ def make_table1(runs):
             if timing and epoch_images and not pd.isna(epoch_images) else np.nan
         )
         row["paper_seconds_per_epoch"] = _figure(paper and paper.seconds_per_epoch)
+        row["baseline"] = False
+        rows.append(row)
+    for baseline in [] if baselines is None else pd.DataFrame(baselines).to_dict("records"):
+        row = {"preset": baseline["baseline"]}
+        for scenario in SCENARIOS:
+            for column in ("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice"):
+                row[f"{scenario}_{column}"] = float(baseline.get(column, np.nan))
+            row.update({f"{scenario}_degenerate": "", f"paper_{scenario}_jaccard": np.nan,
+                        f"paper_{scenario}_dice": np.nan})
+        row.update({"parameters": 0, "paper_parameters": np.nan, "seconds_per_epoch": np.nan,
+                    "pretrain_images": np.nan, "seconds_per_paper_epoch": np.nan,
+                    "paper_seconds_per_epoch": np.nan, "baseline": True})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -180,6 +200,17 @@ def _seconds(value):
     return "n/a" if pd.isna(value) else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def _is_baseline(row):
+    value = row.get("baseline", False)  # tables written before baselines have no such column
+    return not pd.isna(value) and bool(value)
+
+
+def _ours(row, scenario):
+    """Our pooled and per-image scores of one cell of a Table I row (NaN when absent)."""
+    return {column: row.get(f"{scenario}_{column}", np.nan) for column in
+            ("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice", "degenerate")}
+
+
 def table1_markdown(table, notes=(), below=()):
     """Render `make_table1`'s DataFrame as Markdown, `notes` as lines above it.
 
@@ -196,10 +227,16 @@ def table1_markdown(table, notes=(), below=()):
                f"s/epoch: ours at {PAPER_EPOCH_IMAGES} images", "s/epoch: paper"]
     lines = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
     for _, row in table.iterrows():
+        if _is_baseline(row):  # no paper figure, no training: "-", not "n/a"
+            ours = _ours(row, SCENARIOS[0])
+            scores = [_score(ours["pooled_jaccard"], ours["pooled_dice"]),
+                      _score(ours["mean_jaccard"], ours["mean_dice"]), "-"]
+            cells = [f"{row['preset']} (baseline)", *scores * len(SCENARIOS), "0", "-", "-", "-", "-"]
+            lines.append(f"| {' | '.join(cells)} |")
+            continue
         cells = [row["preset"]]
         for scenario in SCENARIOS:
-            ours = {column: row.get(f"{scenario}_{column}", np.nan) for column in
-                    ("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice", "degenerate")}
+            ours = _ours(row, scenario)
             cells.append(_score(ours["pooled_jaccard"], ours["pooled_dice"], ours["degenerate"]))
             cells.append(_score(ours["mean_jaccard"], ours["mean_dice"]))
             cells.append(_score(row[f"paper_{scenario}_jaccard"], row[f"paper_{scenario}_dice"]))
@@ -222,7 +259,8 @@ def write_results_tables(results_dir, notes=()):
     this run shows them (`findings.table1_findings`).
 
     Args:
-        results_dir: the folder holding `<preset>/<scenario>/record.h5` files.
+        results_dir: the folder holding `<preset>/<scenario>/record.h5` files
+            (and `BASELINES_NAME`, whose rows join the table, when present).
         notes: Markdown lines put above the table in `table1.md` (title, profile,
             data, command).
 
@@ -233,7 +271,8 @@ def write_results_tables(results_dir, notes=()):
     runs = collect_runs(results_dir)
     write_csv_atomic(results_dir / "runs.csv", runs)
     write_csv_atomic(results_dir / "per_image.csv", collect_per_image(results_dir))
-    table = make_table1(runs)
+    baselines = results_dir / BASELINES_NAME
+    table = make_table1(runs, pd.read_csv(baselines) if baselines.is_file() else None)
     write_csv_atomic(results_dir / "table1.csv", table)
     findings = table1_findings(table)
     write_csv_atomic(results_dir / "findings.csv", pd.DataFrame(findings))

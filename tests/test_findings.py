@@ -36,6 +36,15 @@ def test_the_papers_own_table_shows_all_four_findings():
     assert "dense_residual_unet 0.550 vs unet_large 0.510, unet 0.440" in rows[2]["figures"]
 
 
+def test_baseline_rows_are_not_networks():
+    paper = table({"dense_residual_unet": (0.55, 0.80, 0.88), "unet": (0.44, 0.79, 0.89),
+                   "all_skin": (0.62, 0.62, 0.62)})
+    paper["baseline"] = [False, False, True]
+    rows = table1_findings(paper)
+    assert shown(rows) == {"F1": "yes", "F2": "yes", "F3": "yes", "F4": "yes"}
+    assert not any("all_skin" in row["figures"] for row in rows)
+
+
 def test_partly_no_and_not_decidable():
     ours = table({"dense_residual_unet": (0.65, 0.69, 0.68), "unet_large": (0.61, 0.62, 0.68),
                   "unet": (0.66, 0.62, 0.70)})

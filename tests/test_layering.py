@@ -16,10 +16,11 @@ PACKAGE = "skin_segmentation"
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
     ("skin_segmentation", "models", "losses", "metrics"),
-    ("data", "records", "tables", "findings", "profiles", "system", "distribute", "weights"),
+    ("data", "records", "tables", "findings", "profiles", "system", "distribute", "weights",
+     "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "export", "benchmarking"),
-    ("scenarios",),
+    ("scenarios", "generalization", "finetune"),
     ("replicate",),
     ("cli", "experiments"),
 )

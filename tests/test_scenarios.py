@@ -16,7 +16,7 @@ from skin_segmentation.data import read_splits, sample_datasets
 from skin_segmentation.models import PRESETS, SCENARIOS
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.records import read_record, record_path
-from skin_segmentation.replicate import prepare_splits, replicate
+from skin_segmentation.replicate import TABLE_BASELINES, prepare_splits, replicate
 from skin_segmentation.tables import RUN_COLUMNS
 from skin_segmentation.training import read_state, weights_fingerprint
 
@@ -125,7 +125,8 @@ def test_tables_are_readable_by_pandas_and_match_the_records(results):
     per_image = pd.read_csv(out / "per_image.csv")
     assert len(per_image) == 9 * TINY.target_eval
     table1 = pd.read_csv(out / "table1.csv")
-    assert table1["preset"].tolist() == list(PRESETS)
+    assert table1["preset"].tolist() == [*PRESETS, *TABLE_BASELINES]
+    assert table1["baseline"].tolist() == [False] * len(PRESETS) + [True] * len(TABLE_BASELINES)
     unet = table1.set_index("preset").loc["unet"]
     cell = runs.set_index(["preset", "scenario"]).loc[("unet", "fine_tuning")]
     assert unet["fine_tuning_pooled_jaccard"] == pytest.approx(cell["pooled_jaccard"])
@@ -134,11 +135,30 @@ def test_tables_are_readable_by_pandas_and_match_the_records(results):
     markdown = (out / "table1.md").read_text()
     assert "pytest" in markdown and "`tiny`" in markdown
     assert "32x32" in markdown and "not at full resolution" in markdown
-    assert markdown.count("\n| ") == 1 + len(PRESETS)  # header + one row per preset
+    # Header, one row per preset, one per baseline; the findings under the table.
+    assert markdown.count("\n| ") == 1 + len(PRESETS) + len(TABLE_BASELINES)
+    assert "| ycrcb (baseline) |" in markdown
+    assert (out / "table1.png").stat().st_size > 0 and (out / "training_curves.png").stat().st_size > 0
     assert "pooled over all pixels" in markdown
     findings = [line for line in markdown.splitlines() if line.startswith("- F")]
     assert [line[:4] for line in findings] == ["- F1", "- F2", "- F3", "- F4"]
-    assert all("**" in line for line in findings)
+    assert all("**" in line for line in findings) and "ycrcb" not in "".join(findings)
+
+
+def test_baselines_are_scored_on_the_cells_images(results):
+    out, _ = results
+    masks = read_record(record_path(out, "unet", "fine_tuning"))["eval_masks"]
+    baselines = pd.read_csv(out / "baselines.csv").set_index("baseline")
+    assert list(baselines.index) == list(TABLE_BASELINES)
+    # Calling every pixel skin scores each image's skin fraction (0 for an image without
+    # skin), and pooled, the skin fraction of all pixels.
+    assert baselines.loc["all_skin", "mean_jaccard"] == pytest.approx(np.mean(masks.mean(axis=(1, 2))))
+    assert baselines.loc["all_skin", "pooled_jaccard"] == pytest.approx(masks.mean())
+    assert (baselines["eval_images"] == TINY.target_eval).all()
+    table1 = pd.read_csv(out / "table1.csv").set_index("preset")
+    for scenario in SCENARIOS:
+        for column in ("mean_jaccard", "pooled_jaccard"):
+            assert table1.loc["all_skin", f"{scenario}_{column}"] == baselines.loc["all_skin", column]
 
 
 def test_replicate_again_skips_finished_cells_and_reruns_a_missing_one(results, capsys):
