@@ -1,6 +1,7 @@
-"""Evaluation: score a model on a dataset at full resolution (per-image Jaccard and Dice,
-pixel precision, recall and F1 pooled over the dataset), on all of it or on a split,
-and, with `evaluate_by_tone`, per skin-tone group beside the colour baselines.
+"""Evaluation: score a model on a dataset at full resolution (Jaccard and Dice pooled over
+all pixels of the set and as means of per-image scores, pixel precision, recall and F1),
+on all of it or on a split, and, with `evaluate_by_tone`, per skin-tone group beside the
+colour baselines.
 
 The masks come from `inference.predict_confidence`, at each photograph's own size.
 A photograph's tone is that of its ground-truth skin (`tone.skin_tone`), so every
@@ -84,19 +85,35 @@ def select_split(pairs, split="all", seed=SPLIT_SEED, splits_file=None):
 
 
 def summarize(per_image):
-    """Mean Jaccard and Dice over images, and pixel precision/recall/F1 over all pixels.
+    """Jaccard and Dice pooled and per-image means, and pixel precision/recall/F1.
+
+    The pooled scores are the ones to set beside the paper's Table I: each of
+    its Dice figures is 2J/(1+J) of its Jaccard, which holds for scores pooled
+    over all pixels of a set, not for means of per-image scores. (The pooled
+    Dice equals the pixel F1.)
 
     Args:
         per_image: a DataFrame with columns `jaccard`, `dice`, `tp`, `fp`, `fn`
             (as `evaluate_pairs` returns).
 
     Returns:
-        A dict: `mean_jaccard`, `mean_dice`, `pixel_precision`, `pixel_recall`,
-        `pixel_f1`, `n`.
+        A dict: `pooled_jaccard`, `pooled_dice`, `mean_jaccard`, `mean_dice`,
+        `pixel_precision`, `pixel_recall`, `pixel_f1`, `n`.
+
+    Example:
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"jaccard": [0.9, 0.1], "dice": [180 / 190, 2 / 11],
+    ...                       "tp": [90, 1], "fp": [10, 3], "fn": [0, 6]})
+    >>> summary = summarize(frame)
+    >>> round(summary["pooled_jaccard"], 4), round(summary["mean_jaccard"], 4)
+    (0.8273, 0.5)
     """
     tp, fp, fn = (int(per_image[column].sum()) for column in ("tp", "fp", "fn"))
     precision, recall, f1 = metrics.pixel_f1(tp, fp, fn)
+    pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
     return {
+        "pooled_jaccard": pooled_jaccard,
+        "pooled_dice": pooled_dice,
         "mean_jaccard": float(per_image["jaccard"].mean()),
         "mean_dice": float(per_image["dice"].mean()),
         "pixel_precision": float(precision),

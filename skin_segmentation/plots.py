@@ -102,11 +102,11 @@ def tone_boxplot(per_image, path=None, by="ita_category", model_column="model", 
 
 
 def table1_bars(table, path=None, baselines=None):
-    """Table I as grouped bars: our mean Jaccard beside the paper's, per network and scenario.
+    """Table I as grouped bars: our pooled Jaccard beside the paper's, per network and scenario.
 
     Args:
         table: the DataFrame of `records.make_table1` (`preset`,
-            `<scenario>_jaccard`, `paper_<scenario>_jaccard`).
+            `<scenario>_pooled_jaccard`, `paper_<scenario>_jaccard`).
         path: where to write the PNG, or None.
         baselines: presets of `table` drawn as a dashed line across each panel
             (a detector with no training has one score in every scenario);
@@ -117,7 +117,7 @@ def table1_bars(table, path=None, baselines=None):
 
     Example:
     >>> table = pd.DataFrame({"preset": ["unet", "all_skin"],
-    ...     **{f"{s}_jaccard": [0.7, 0.6] for s in SCENARIOS},
+    ...     **{f"{s}_pooled_jaccard": [0.7, 0.6] for s in SCENARIOS},
     ...     **{f"paper_{s}_jaccard": [0.5, np.nan] for s in SCENARIOS}})
     >>> len(table1_bars(table, baselines=["all_skin"]).axes)
     3
@@ -129,20 +129,20 @@ def table1_bars(table, path=None, baselines=None):
     figure, axes = _figure(4.2 * len(SCENARIOS), 3.8, ncols=len(SCENARIOS), sharey=True)
     x = np.arange(len(networks))
     for ax, scenario in zip(axes, SCENARIOS):
-        ax.bar(x - 0.2, networks[f"{scenario}_jaccard"], 0.4, label="ours", color="C0")
+        ax.bar(x - 0.2, networks[f"{scenario}_pooled_jaccard"], 0.4, label="ours", color="C0")
         ax.bar(x + 0.2, networks[f"paper_{scenario}_jaccard"], 0.4, label="paper", color="C1")
         for position, value in zip(x, networks[f"paper_{scenario}_jaccard"]):
             if np.isnan(value):
                 ax.text(position + 0.2, 0.02, "n/a", ha="center", fontsize=8)
         for index, (_, row) in enumerate(table[table["preset"].isin(baselines)].iterrows()):
-            value = row[f"{scenario}_jaccard"]
+            value = row[f"{scenario}_pooled_jaccard"]
             if not np.isnan(value):
                 ax.axhline(value, color=f"C{index + 2}", linestyle="--", linewidth=1,
                            label=f"{row['preset']} (baseline)")
         ax.set_xticks(x, networks["preset"], rotation=15)
         ax.set_title(SCENARIO_TITLES[scenario])
         ax.set_ylim(0, 1)
-    axes[0].set_ylabel("mean Jaccard index")
+    axes[0].set_ylabel("Jaccard index, pooled")
     axes[0].legend(loc="upper left", fontsize=8)
     figure.suptitle("Table I: ours beside Codella et al. 2018")
     if path is not None:

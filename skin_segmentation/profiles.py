@@ -8,8 +8,10 @@ in numbers:
 - `paper`: Codella et al. 2018 as published. SGD with momentum 0.9 at learning
   rate 0.01 from random initialization and 0.001 for fine-tuning, batch 16,
   128x128 inputs, up to 500 epochs with early stopping after 50 epochs without a
-  better validation loss on a 20% validation split, the public pool balanced per
-  source, 100 target images to train on and 300 to evaluate. A GPU's work.
+  better validation loss on a 20% validation split, a public pool of at most 2620
+  images in the paper's proportions 1000 : 721 : 899 (as many as the data allow),
+  the target's 100 + 300 images taken in MD5 order of their bytes, 100 to train
+  on and 300 to evaluate. A GPU's work.
 - `quick`: the same protocol sized to finish all nine Table I cells on a 2-core
   CPU in under an hour: 64x64 inputs (each preset keeps its architecture; its
   fully-connected bottleneck shrinks with the input), float32 compute (bfloat16
@@ -26,6 +28,7 @@ from pathlib import Path
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 AUGMENTATIONS = (None, "tf", "imgaug")
+TARGET_SELECTIONS = ("seeded", "md5")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +70,14 @@ class Profile:
             the same count (`pretrain_images` then caps nothing).
         epoch_images: training images per epoch (`None`: each image once);
             validation and checkpoints come after every epoch.
+        pretrain_shares: per-source weights of the pre-training pool, in the
+            order its folders are given (the paper's `(1000, 721, 899)`): the
+            largest pool of at most `pretrain_images` in these proportions that
+            the data allow (`data.splits.proportional_counts`); `None` draws
+            the sources equally.
+        target_selection: how the target's `target_train + target_eval` images
+            are chosen: `"seeded"` (a seeded draw) or `"md5"` (the first in the
+            MD5 order of their bytes, as the paper chose its 400).
     """
 
     name: str
@@ -91,6 +102,8 @@ class Profile:
     lesions: float = 0.0
     balance_sources: bool = False
     epoch_images: int | None = None
+    pretrain_shares: tuple | None = None
+    target_selection: str = "seeded"
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval")
@@ -141,6 +154,21 @@ class Profile:
             raise ValueError(
                 f"Profile {self.name!r}: `epoch_images` must be a positive integer or None. "
                 f"Received: epoch_images={self.epoch_images!r}"
+            )
+        if self.pretrain_shares is not None:
+            shares = tuple(self.pretrain_shares)
+            if not shares or not all(
+                isinstance(share, (int, float)) and share > 0 for share in shares
+            ):
+                raise ValueError(
+                    f"Profile {self.name!r}: `pretrain_shares` must be positive numbers, one "
+                    f"per pre-training folder, or None. Received: pretrain_shares={shares!r}"
+                )
+            object.__setattr__(self, "pretrain_shares", shares)  # JSON gives a list
+        if self.target_selection not in TARGET_SELECTIONS:
+            raise ValueError(
+                f"Profile {self.name!r}: `target_selection` must be one of "
+                f"{TARGET_SELECTIONS}. Received: target_selection={self.target_selection!r}"
             )
         if self.precision not in PRECISIONS:
             raise ValueError(
@@ -199,7 +227,7 @@ PROFILES = {
         patience=50,
         batch_size=16,
         image_size=128,
-        pretrain_images=None,
+        pretrain_images=2620,
         target_train=100,
         target_eval=300,
         validation_fraction=0.2,
@@ -207,6 +235,9 @@ PROFILES = {
         fine_tune_learning_rate=0.001,
         precision="float32",
         augment="tf",
+        # The paper's pool (LFW 1000, LVS 721, HGR 899) and its clinical selection.
+        pretrain_shares=(1000, 721, 899),
+        target_selection="md5",
         description="Codella et al. 2018 as published, a GPU's work",
     ),
     "robust": Profile(

@@ -5,7 +5,7 @@ A results folder written by `skinseg replicate` (see docs/CONTRACTS.md):
     RESULTS/
       splits.json                     stems of every split, with the seed
       runs.csv                        one row per cell
-      per_image.csv                   preset, scenario, stem, jaccard, dice
+      per_image.csv                   preset, scenario, stem, jaccard, dice, tp, fp, fn, tn
       table1.csv, table1.md           ours beside the paper's Table I
       pretrained/<preset>/            model.keras, history.csv
       <preset>/<scenario>/record.h5   everything about one cell
@@ -26,10 +26,13 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from skin_segmentation import metrics
 from skin_segmentation.metrics import THRESHOLD
 from skin_segmentation.models import SCENARIOS
 
 RECORD_NAME = "record.h5"
+# Per-image pixel counts a record keeps when `per_image` has them (pooled scores).
+COUNT_COLUMNS = ("tp", "fp", "fn", "tn")
 
 
 # --------------------------------------------------------------------------- atomic files
@@ -131,7 +134,11 @@ def write_record(
         seed: the run's seed.
         history: DataFrame, one row per epoch (`epoch`, `loss`, `val_loss`, ...).
         splits: split name -> list of stems (e.g. `train`, `validation`, `eval`).
-        per_image: DataFrame with `stem`, `jaccard`, `dice` of the evaluation images.
+        per_image: DataFrame with `stem`, `jaccard`, `dice` of the evaluation images
+            and, optionally, their pixel counts `tp`, `fp`, `fn`, `tn`; with them
+            the record also holds the pooled Jaccard and Dice of the set and its
+            `metrics.degeneracy` (attributes `pooled_jaccard`, `pooled_dice`,
+            `degenerate`).
         eval_images: uint8 `(N, S, S, 3)`, the evaluation images as the network saw them.
         eval_masks: uint8 `(N, S, S)` true masks in {0, 1} at the same size.
         eval_confidence: `(N, S, S)` predicted skin confidence in [0, 1], stored as
@@ -187,6 +194,11 @@ def write_record(
         "mean_dice": float(per_image["dice"].mean()) if count else float("nan"),
         "epochs": int(len(history)),
     }
+    counts = [column for column in COUNT_COLUMNS if column in per_image.columns]
+    if counts == list(COUNT_COLUMNS) and count:
+        tp, fp, fn, tn = (per_image[column].to_numpy("int64") for column in COUNT_COLUMNS)
+        attrs["pooled_jaccard"], attrs["pooled_dice"] = metrics.pooled_scores(tp, fp, fn)
+        attrs["degenerate"] = metrics.degeneracy(tp, fp, fn, tn)
     attrs.update(attributes or {})
     compression = {"compression": "gzip", "compression_opts": 4}
     with atomic_path(path) as temporary:
@@ -204,6 +216,8 @@ def write_record(
                                  dtype=h5py.string_dtype())
             group.create_dataset("jaccard", data=per_image["jaccard"].to_numpy("float64"))
             group.create_dataset("dice", data=per_image["dice"].to_numpy("float64"))
+            for column in counts:
+                group.create_dataset(column, data=per_image[column].to_numpy("int64"))
             group = handle.create_group("eval")
             if count:
                 group.create_dataset("images", data=eval_images.astype("uint8"), **compression)
@@ -247,6 +261,7 @@ def read_record(path, arrays=True):
                 "stem": list(per_image["stem"].asstr()[()]),
                 "jaccard": per_image["jaccard"][()],
                 "dice": per_image["dice"][()],
+                **{column: per_image[column][()] for column in COUNT_COLUMNS if column in per_image},
             }
         )
         if arrays:

@@ -21,7 +21,7 @@ from skin_segmentation.data.splits import (
     split_validation,
     write_splits,
 )
-from skin_segmentation.models import PRESETS, SCENARIOS
+from skin_segmentation.models import PAPER_EPOCH_IMAGES, PRESETS, SCENARIOS
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.plots import write_results_figures
 from skin_segmentation.records import atomic_path, read_record, record_path, write_csv_atomic
@@ -65,7 +65,8 @@ def prepare_splits(pretrain_dirs, target_dir, profile):
     # With fewer than target_train + target_eval pairs, split_target warns and
     # evaluates on the pairs left after the training ones.
     target_train_all, target_eval = split_target(
-        target, n_train=profile.target_train, n_eval=profile.target_eval, seed=seed
+        target, n_train=profile.target_train, n_eval=profile.target_eval, seed=seed,
+        selection=profile.target_selection,
     )
     target_train, target_validation = split_validation(
         target_train_all, fraction=profile.validation_fraction, seed=seed
@@ -187,11 +188,7 @@ def replicate(
         path = record_path(out_dir, preset, scenario)
         if path.is_file():
             done = read_record(path, arrays=False)
-            print(
-                f"{prefix}: done earlier, J {done['mean_jaccard']:.3f} "
-                f"D {done['mean_dice']:.3f} ({path})",
-                flush=True,
-            )
+            print(f"{prefix}: done earlier, {_scores_text(done)} ({path})", flush=True)
         else:
             started = time.perf_counter()
             run, pretrained = train_cell(
@@ -208,7 +205,7 @@ def replicate(
             )
             result = run.result
             print(
-                f"{prefix}: J {per_image['jaccard'].mean():.3f} D {per_image['dice'].mean():.3f} "
+                f"{prefix}: {_scores_text(read_record(path, arrays=False))} "
                 f"on {len(per_image)} images | {len(result.history)} epochs (best "
                 f"{result.best_epoch}), {result.seconds_per_epoch:.1f} s/epoch, "
                 f"{result.parameters:,} parameters, {time.perf_counter() - started:.0f} s",
@@ -220,11 +217,19 @@ def replicate(
     if evaluation is None:
         evaluation = EvaluationSet(splits["target_eval"], profile.image_size)
     write_csv_atomic(out_dir / BASELINES_NAME, score_baselines(evaluation, TABLE_BASELINES))
-    in_folder = [p for p in PRESETS if any(record_path(out_dir, p, s).is_file() for s in SCENARIOS)]
-    notes = table_notes(profile, data, device, command, in_folder)
+    notes = table_notes(profile, data, device, command)
     table = write_results_tables(out_dir, notes=notes)
     write_results_figures(out_dir, table)
     return table
+
+
+def _scores_text(record):
+    """`J 0.712 D 0.832 pooled, 0.690 / 0.801 per image` of a record (pooled when it has it)."""
+    text = f"{record['mean_jaccard']:.3f} / {record['mean_dice']:.3f} per image"
+    if record.get("pooled_jaccard") is None:
+        return f"J / D {text}"
+    mark = f", degenerate ({record['degenerate']})" if record.get("degenerate") else ""
+    return f"J {record['pooled_jaccard']:.3f} D {record['pooled_dice']:.3f} pooled, {text}{mark}"
 
 
 def _release_memory():
@@ -233,7 +238,7 @@ def _release_memory():
     keras.backend.clear_session()
 
 
-def table_notes(profile, data, device, command, models):
+def table_notes(profile, data, device, command):
     """The Markdown lines above Table I: profile, data, how scores and times were taken."""
     size = profile.image_size
     pool = ", ".join(f"{source} {count}" for source, count in data["pool_sources"].items())
@@ -254,9 +259,14 @@ def table_notes(profile, data, device, command, models):
         f"target {data['target_dir']}: {data['target_train_images']} train + "
         f"{data['target_validation_images']} validation, "
         f"{data['target_eval_images']} evaluation images.",
-        f"- Scores: mean per-image Jaccard index (Dice coefficient) of the target's "
+        f"- Scores: Jaccard index (Dice coefficient) of the target's "
         f"{data['target_eval_images']} evaluation images at threshold 0.5, computed at the "
-        f"network's {size}x{size} input on masks resized to it (not at full resolution).",
+        f"network's {size}x{size} input on masks resized to it (not at full resolution), "
+        f"pooled over all pixels of the set and as the mean of per-image scores. The "
+        f"pooled ones stand beside the paper's: every Dice of its Table I is 2J/(1+J) of "
+        f"its Jaccard, which holds for pooled scores only. A cell is marked degenerate when "
+        f"it predicts all skin or no skin, or scores within {metrics.DEGENERATE_MARGIN} "
+        f"pooled Jaccard of calling every pixel skin on the same images.",
         f"- Baselines, for scale: detectors without a network, scored on the same {size}x{size} "
         f"images and masks; one score for every scenario, since they train on nothing. "
         f"all_skin calls every pixel skin; ycrcb and hsv are the explicit colour rules of "
@@ -264,19 +274,8 @@ def table_notes(profile, data, device, command, models):
         f"- Parameters: ours at {size}x{size} input (the fully-connected bottleneck of the "
         f"two large networks grows with the input){miniature}; the paper's at 128x128.",
         f"- Seconds per epoch: ours are the median pre-training epoch ({data['pool_train_images']} "
-        f"training + {data['pool_validation_images']} validation images) on {device}; the "
-        f"paper's are from its GPU on its own training set.",
+        f"training + {data['pool_validation_images']} validation images) on {device}, and "
+        f"the same scaled to the paper's {PAPER_EPOCH_IMAGES}-image pool; the paper's are "
+        f"from its GPU.",
     ]
-    missing = [
-        f"{preset} {kind}"
-        for preset in models
-        for kind, figures in (("Jaccard", PRESETS[preset].paper.jaccard),
-                              ("Dice", PRESETS[preset].paper.dice))
-        if any(value is None for value in figures.values())
-    ]
-    if missing:
-        lines.append(
-            f"- n/a: paper figures this project could not read from the paper "
-            f"({', '.join(missing)}; see `skin_segmentation/models/presets.py`); none is guessed."
-        )
     return lines

@@ -16,8 +16,10 @@ both scenarios that need it. Every cell writes `RESULTS/<preset>/<scenario>/`
 while training resumes from its last finished epoch. `replicate` runs every cell.
 
 Cells are scored at the network's input size: each evaluation image and its
-mask are resized to `profile.image_size` squared (as in training), and the mean
-per-image Jaccard index and Dice coefficient at threshold 0.5 are reported.
+mask are resized to `profile.image_size` squared (as in training), and each
+image's Jaccard index and Dice coefficient at threshold 0.5 are kept with its
+pixel counts, from which the record computes the scores pooled over the set
+(those stand beside the paper's figures) as well as the per-image means.
 `skin_segmentation.evaluation` scores at the photographs' full resolution.
 """
 
@@ -55,7 +57,7 @@ class CellRun:
 
 
 def evaluate_cell(model, images, masks, stems, batch_size):
-    """Per-image Jaccard and Dice of `model` on preprocessed images.
+    """Per-image Jaccard, Dice and pixel counts of `model` on preprocessed images.
 
     Args:
         model: a trained network.
@@ -65,20 +67,20 @@ def evaluate_cell(model, images, masks, stems, batch_size):
         batch_size: prediction batch size.
 
     Returns:
-        `(per_image, confidence)`: a DataFrame with `stem`, `jaccard`, `dice`,
-        and the float32 confidences `(N, S, S)`.
+        `(per_image, confidence)`: a DataFrame with `stem`, `jaccard`, `dice` and
+        the pixel counts `tp`, `fp`, `fn`, `tn`, and the float32 confidences
+        `(N, S, S)`.
     """
     confidence = model.predict(images, batch_size=batch_size, verbose=0)[..., 0]
     confidence = confidence.astype("float32")
-    rows = [
-        {
-            "stem": stem,
-            "jaccard": metrics.jaccard_index(mask, predicted),
-            "dice": metrics.dice_coefficient(mask, predicted),
-        }
-        for stem, mask, predicted in zip(stems, masks, confidence)
-    ]
-    return pd.DataFrame(rows, columns=["stem", "jaccard", "dice"]), confidence
+    counts = metrics.per_image_counts(masks, confidence)
+    per_image = pd.DataFrame({
+        "stem": list(stems),
+        "jaccard": metrics.jaccard_from_counts(counts["tp"], counts["fp"], counts["fn"]),
+        "dice": metrics.dice_from_counts(counts["tp"], counts["fp"], counts["fn"]),
+        **counts,
+    })
+    return per_image, confidence
 
 
 class EvaluationSet:
@@ -241,7 +243,7 @@ def score_cell(run, evaluation, batch_size):
 
 
 def score_baselines(evaluation, names):
-    """Mean Jaccard and Dice of baselines on the cells' evaluation images, as the cells see them.
+    """Pooled and mean Jaccard and Dice of baselines on the cells' evaluation images.
 
     The baselines (`baselines.get_baseline`; untrained ones) are applied to the
     uint8 evaluation images at the networks' input size, and scored on the same
@@ -259,9 +261,12 @@ def score_baselines(evaluation, names):
 
     rows = []
     for name in names:
-        confidences = get_baseline(name).predict(list(evaluation.images_uint8))
-        jaccards = [metrics.jaccard_index(mask, c) for mask, c in zip(evaluation.masks, confidences)]
-        dices = [metrics.dice_coefficient(mask, c) for mask, c in zip(evaluation.masks, confidences)]
-        rows.append({"baseline": name, "mean_jaccard": float(np.mean(jaccards)),
-                     "mean_dice": float(np.mean(dices)), "eval_images": len(jaccards)})
+        confidences = np.stack(get_baseline(name).predict(list(evaluation.images_uint8)))
+        counts = metrics.per_image_counts(evaluation.masks, confidences)
+        tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
+        pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
+        rows.append({"baseline": name, "pooled_jaccard": pooled_jaccard, "pooled_dice": pooled_dice,
+                     "mean_jaccard": float(np.mean(metrics.jaccard_from_counts(tp, fp, fn))),
+                     "mean_dice": float(np.mean(metrics.dice_from_counts(tp, fp, fn))),
+                     "eval_images": len(tp)})
     return pd.DataFrame(rows, columns=list(BASELINE_COLUMNS))

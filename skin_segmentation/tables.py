@@ -1,8 +1,15 @@
 """Tables: the CSV tables and Table I of a results folder, assembled from its cell records.
 
 `runs.csv` has one row per cell (`RUN_COLUMNS`), `per_image.csv` one row per
-evaluated image, and `table1.csv` / `table1.md` put this replication's scores
-beside the paper's Table I (`models.presets` holds the paper's figures).
+evaluated image (with its pixel counts), and `table1.csv` / `table1.md` put this
+replication's scores beside the paper's Table I (`models.presets` holds the
+paper's figures), with the paper's findings checked below it (`findings`).
+
+Each cell has two Jaccard (Dice) scores: pooled over all pixels of the evaluation
+set, and the mean of per-image scores. The pooled ones stand beside the paper's,
+because every Dice of the paper's Table I is 2J/(1+J) of its Jaccard, which only
+pooled scores satisfy. A cell whose predictions are degenerate (all skin, no skin,
+or within `metrics.DEGENERATE_MARGIN` of all skin) is marked so.
 """
 
 from pathlib import Path
@@ -10,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skin_segmentation.models import PRESETS, SCENARIOS
+from skin_segmentation.findings import findings_markdown, table1_findings
+from skin_segmentation.models import PAPER_EPOCH_IMAGES, PRESETS, SCENARIOS
 from skin_segmentation.records import (
     RECORD_NAME,
     read_record,
@@ -21,13 +29,17 @@ from skin_segmentation.records import (
 RUN_COLUMNS = (
     "preset",
     "scenario",
+    "pooled_jaccard",
+    "pooled_dice",
     "mean_jaccard",
     "mean_dice",
+    "degenerate",
     "parameters",
     "seconds_per_epoch",
     "epochs",
     "best_epoch",
     "train_images",
+    "validation_images",
     "eval_images",
     "learning_rate",
     "profile",
@@ -35,7 +47,8 @@ RUN_COLUMNS = (
 )
 # `replicate` scores detectors without a network on the same images, for scale.
 BASELINES_NAME = "baselines.csv"
-BASELINE_COLUMNS = ("baseline", "mean_jaccard", "mean_dice", "eval_images")
+BASELINE_COLUMNS = ("baseline", "pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice",
+                    "eval_images")
 SCENARIO_TITLES = {
     "direct_transfer": "direct transfer",
     "direct_training": "direct training",
@@ -72,7 +85,8 @@ def collect_runs(results_dir):
 
 
 def collect_per_image(results_dir):
-    """Per-image scores of every record: `preset, scenario, stem, jaccard, dice`."""
+    """Per-image scores of every record: `preset, scenario, stem, jaccard, dice`, and
+    the pixel counts `tp, fp, fn, tn` of records that have them."""
     frames = []
     for path in _records(results_dir):
         record = read_record(path, arrays=False)
@@ -88,13 +102,17 @@ def collect_per_image(results_dir):
 def make_table1(runs, baselines=None):
     """Table I as a DataFrame: ours beside the paper's, one row per preset.
 
-    Columns: `preset`, for each scenario `<scenario>_jaccard`, `<scenario>_dice`,
-    `paper_<scenario>_jaccard`, `paper_<scenario>_dice`; then `parameters`,
+    Columns: `preset`, for each scenario `<scenario>_pooled_jaccard`,
+    `<scenario>_pooled_dice` (the scores beside the paper's), `<scenario>_mean_jaccard`,
+    `<scenario>_mean_dice` (means of per-image scores), `<scenario>_degenerate`
+    (`metrics.degeneracy`, "" when not), `paper_<scenario>_jaccard`,
+    `paper_<scenario>_dice`; then `parameters`,
     `paper_parameters`, `seconds_per_epoch` (of the pre-training, the longest
     training, taken from the direct-transfer cell, else the direct-training one),
     `pretrain_images` (training images per pre-training epoch),
-    `paper_seconds_per_epoch` and `baseline` (False for the networks). Figures
-    the paper does not give are NaN.
+    `seconds_per_paper_epoch` (ours scaled to the paper's 2620-image pool,
+    training and validation images together), `paper_seconds_per_epoch` and
+    `baseline` (False for the networks).
 
     Args:
         runs: the DataFrame of `collect_runs`.
@@ -111,12 +129,11 @@ def make_table1(runs, baselines=None):
         paper = PRESETS[preset].paper if preset in PRESETS else None
         row = {"preset": preset}
         for scenario in SCENARIOS:
-            row[f"{scenario}_jaccard"] = (
-                float(cells.loc[scenario, "mean_jaccard"]) if scenario in cells.index else np.nan
-            )
-            row[f"{scenario}_dice"] = (
-                float(cells.loc[scenario, "mean_dice"]) if scenario in cells.index else np.nan
-            )
+            for column in ("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice"):
+                value = _cell(cells, scenario, column)
+                row[f"{scenario}_{column}"] = np.nan if value is None or pd.isna(value) else float(value)
+            degenerate = _cell(cells, scenario, "degenerate")
+            row[f"{scenario}_degenerate"] = degenerate if isinstance(degenerate, str) else ""
             row[f"paper_{scenario}_jaccard"] = _figure(paper and paper.jaccard.get(scenario))
             row[f"paper_{scenario}_dice"] = _figure(paper and paper.dice.get(scenario))
         timing = next((s for s in ("direct_transfer", "direct_training", "fine_tuning")
@@ -129,30 +146,46 @@ def make_table1(runs, baselines=None):
         row["pretrain_images"] = (
             float(cells.loc[timing, "train_images"]) if timing else np.nan
         )
+        epoch_images = (_cell(cells, timing, "train_images") or 0) + (
+            _cell(cells, timing, "validation_images") or 0)
+        row["seconds_per_paper_epoch"] = (
+            row["seconds_per_epoch"] * PAPER_EPOCH_IMAGES / epoch_images
+            if timing and epoch_images and not pd.isna(epoch_images) else np.nan
+        )
         row["paper_seconds_per_epoch"] = _figure(paper and paper.seconds_per_epoch)
         row["baseline"] = False
         rows.append(row)
-    for baseline in [] if baselines is None else pd.DataFrame(baselines).itertuples():
-        row = {"preset": baseline.baseline}
+    for baseline in [] if baselines is None else pd.DataFrame(baselines).to_dict("records"):
+        row = {"preset": baseline["baseline"]}
         for scenario in SCENARIOS:
-            row.update({f"{scenario}_jaccard": float(baseline.mean_jaccard),
-                        f"{scenario}_dice": float(baseline.mean_dice),
-                        f"paper_{scenario}_jaccard": np.nan, f"paper_{scenario}_dice": np.nan})
+            for column in ("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice"):
+                row[f"{scenario}_{column}"] = float(baseline.get(column, np.nan))
+            row.update({f"{scenario}_degenerate": "", f"paper_{scenario}_jaccard": np.nan,
+                        f"paper_{scenario}_dice": np.nan})
         row.update({"parameters": 0, "paper_parameters": np.nan, "seconds_per_epoch": np.nan,
-                    "pretrain_images": np.nan, "paper_seconds_per_epoch": np.nan, "baseline": True})
+                    "pretrain_images": np.nan, "seconds_per_paper_epoch": np.nan,
+                    "paper_seconds_per_epoch": np.nan, "baseline": True})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _cell(cells, scenario, column):
+    """One value of a preset's runs (indexed by scenario), `None` when absent."""
+    if scenario not in cells.index or column not in cells.columns:
+        return None
+    return cells.loc[scenario, column]
 
 
 def _figure(value):
     return np.nan if value is None or value is False else float(value)
 
 
-def _score(jaccard, dice):
+def _score(jaccard, dice, degenerate=""):
     if pd.isna(jaccard) and pd.isna(dice):
         return "n/a"
     text = "n/a" if pd.isna(jaccard) else f"{jaccard:.2f}"
-    return f"{text} ({'n/a' if pd.isna(dice) else f'{dice:.2f}'})"
+    mark = f" degenerate ({degenerate})" if isinstance(degenerate, str) and degenerate else ""
+    return f"{text} ({'n/a' if pd.isna(dice) else f'{dice:.2f}'}){mark}"
 
 
 def _millions(value):
@@ -172,39 +205,58 @@ def _is_baseline(row):
     return not pd.isna(value) and bool(value)
 
 
-def table1_markdown(table, notes=()):
+def _ours(row, scenario):
+    """Our pooled and per-image scores of one cell of a Table I row (NaN when absent)."""
+    return {column: row.get(f"{scenario}_{column}", np.nan) for column in
+            ("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice", "degenerate")}
+
+
+def table1_markdown(table, notes=(), below=()):
     """Render `make_table1`'s DataFrame as Markdown, `notes` as lines above it.
 
-    Figures the paper does not give print as "n/a".
+    Per scenario: our pooled Jaccard (Dice), marked "degenerate (why)" when it is,
+    our mean of per-image scores, the paper's. Cells not run print as "n/a";
+    `below` are lines put under the table (the findings).
     """
     header = ["network"]
     for scenario in SCENARIOS:
         title = SCENARIO_TITLES[scenario]
-        header += [f"{title}: ours J (D)", f"{title}: paper J (D)"]
-    header += ["parameters: ours", "parameters: paper", "s/epoch: ours", "s/epoch: paper"]
+        header += [f"{title}: ours pooled J (D)", f"{title}: ours per-image J (D)",
+                   f"{title}: paper J (D)"]
+    header += ["parameters: ours", "parameters: paper", "s/epoch: ours",
+               f"s/epoch: ours at {PAPER_EPOCH_IMAGES} images", "s/epoch: paper"]
     lines = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
     for _, row in table.iterrows():
         if _is_baseline(row):  # no paper figure, no training: "-", not "n/a"
-            score = _score(row[f"{SCENARIOS[0]}_jaccard"], row[f"{SCENARIOS[0]}_dice"])
-            cells = [f"{row['preset']} (baseline)", *[score, "-"] * len(SCENARIOS), "0", "-", "-", "-"]
+            ours = _ours(row, SCENARIOS[0])
+            scores = [_score(ours["pooled_jaccard"], ours["pooled_dice"]),
+                      _score(ours["mean_jaccard"], ours["mean_dice"]), "-"]
+            cells = [f"{row['preset']} (baseline)", *scores * len(SCENARIOS), "0", "-", "-", "-", "-"]
             lines.append(f"| {' | '.join(cells)} |")
             continue
         cells = [row["preset"]]
         for scenario in SCENARIOS:
-            cells.append(_score(row[f"{scenario}_jaccard"], row[f"{scenario}_dice"]))
+            ours = _ours(row, scenario)
+            cells.append(_score(ours["pooled_jaccard"], ours["pooled_dice"], ours["degenerate"]))
+            cells.append(_score(ours["mean_jaccard"], ours["mean_dice"]))
             cells.append(_score(row[f"paper_{scenario}_jaccard"], row[f"paper_{scenario}_dice"]))
         cells += [
             _millions(row["parameters"]),
             _millions(row["paper_parameters"]),
             _seconds(row["seconds_per_epoch"]),
+            _seconds(row.get("seconds_per_paper_epoch", np.nan)),
             _seconds(row["paper_seconds_per_epoch"]),
         ]
         lines.append(f"| {' | '.join(map(str, cells))} |")
-    return "\n".join([*notes, *([""] if notes else []), *lines]) + "\n"
+    below = [*([""] if below else []), *below]
+    return "\n".join([*notes, *([""] if notes else []), *lines, *below]) + "\n"
 
 
 def write_results_tables(results_dir, notes=()):
-    """Write `runs.csv`, `per_image.csv`, `table1.csv` and `table1.md` of a results folder.
+    """Write `runs.csv`, `per_image.csv`, `table1.csv`, `findings.csv` and `table1.md`.
+
+    `table1.md` holds the notes, Table I and, under it, the paper's findings as
+    this run shows them (`findings.table1_findings`).
 
     Args:
         results_dir: the folder holding `<preset>/<scenario>/record.h5` files
@@ -222,7 +274,10 @@ def write_results_tables(results_dir, notes=()):
     baselines = results_dir / BASELINES_NAME
     table = make_table1(runs, pd.read_csv(baselines) if baselines.is_file() else None)
     write_csv_atomic(results_dir / "table1.csv", table)
-    write_text_atomic(results_dir / "table1.md", table1_markdown(table, notes))
+    findings = table1_findings(table)
+    write_csv_atomic(results_dir / "findings.csv", pd.DataFrame(findings))
+    below = ["The paper's findings in this run (pooled Jaccard):", "", *findings_markdown(findings)]
+    write_text_atomic(results_dir / "table1.md", table1_markdown(table, notes, below))
     return table
 
 

@@ -1,12 +1,14 @@
 """Splits: the paper's sizes, determinism from a seed, balance across sources."""
 
 import collections
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
 from skin_segmentation.data import (
+    DataError,
     SkinPair,
     balanced_pool,
     read_folder,
@@ -16,6 +18,7 @@ from skin_segmentation.data import (
     split_validation,
     write_splits,
 )
+from skin_segmentation.data.splits import proportional_counts
 
 
 def fake_pairs(count, source="abdomen", prefix="p"):
@@ -106,3 +109,40 @@ def test_abdomen_gives_exactly_100_and_300(shared_data):
     train, evaluation = split_target(read_folder(shared_data / "abdomen"), seed=0)
     assert len(train) == 100 and len(evaluation) == 300
     assert {pair.source for pair in train + evaluation} == {"abdomen"}
+
+
+def test_md5_selection_keeps_the_images_first_in_md5_order(tmp_path):
+    pairs = []
+    for index in range(12):
+        image = tmp_path / f"img{index:02d}.jpg"
+        image.write_bytes(f"photograph {index}".encode())
+        pairs.append(SkinPair(image, tmp_path / f"img{index:02d}.png", f"img{index:02d}", "clinic"))
+    by_md5 = sorted(pairs, key=lambda pair: hashlib.md5(pair.image.read_bytes()).hexdigest())
+    assert stems(by_md5) != sorted(stems(pairs))  # MD5 order is not name order here
+    first_six = set(stems(by_md5[:6]))
+    for seed in (0, 1, 2):
+        train, evaluation = split_target(pairs, n_train=2, n_eval=4, seed=seed, selection="md5")
+        assert len(train) == 2 and len(evaluation) == 4
+        assert set(stems(train)) | set(stems(evaluation)) == first_six
+    seeded = split_target(pairs, n_train=2, n_eval=4, seed=0)
+    assert set(stems(seeded[0])) | set(stems(seeded[1])) != first_six
+    with pytest.raises(ValueError, match="selection='sha1'"):
+        split_target(pairs, n_train=2, n_eval=4, selection="sha1")
+    pairs[0].image.unlink()
+    with pytest.raises(DataError, match="img00.jpg"):
+        split_target(pairs, n_train=2, n_eval=4, selection="md5")
+
+
+def test_proportional_counts_follow_the_papers_pool_where_the_data_allow():
+    shares = {"lfw": 1000, "lvs": 721, "hgr": 899}
+    assert proportional_counts({"lfw": 13233, "lvs": 5000, "hgr": 899}, shares, total=2620) == shares
+    # Ours: the smallest source in proportion limits the pool to 518 images.
+    ours = proportional_counts({"lfw": 1118, "lvs": 208, "hgr": 178}, shares, total=2620)
+    assert ours == {"lfw": 198, "lvs": 142, "hgr": 178}
+    assert proportional_counts({"lfw": 1118, "lvs": 208, "hgr": 178}, shares) == ours
+    halved = proportional_counts({"lfw": 1000, "lvs": 721, "hgr": 899}, shares, total=1310)
+    assert halved == {"lfw": 500, "lvs": 361, "hgr": 449} and sum(halved.values()) == 1310
+    with pytest.raises(ValueError, match="sources"):
+        proportional_counts({"lfw": 10}, shares)
+    with pytest.raises(ValueError, match="positive"):
+        proportional_counts({"lfw": 10, "lvs": 10, "hgr": 10}, {**shares, "hgr": 0})

@@ -107,6 +107,12 @@ def test_evaluate_pairs_gives_the_counts_worked_out_by_hand(known_dataset):
     assert summary["pixel_recall"] == pytest.approx(9728 / (9728 + 5120))
     assert summary["pixel_f1"] == pytest.approx(2 * 9728 / (2 * 9728 + 1536 + 5120))
     assert summary["n"] == 4
+    # Pooled over all pixels: the paper's identity Dice = 2J/(1+J) holds, exactly here.
+    assert summary["pooled_jaccard"] == pytest.approx(9728 / (9728 + 1536 + 5120))
+    assert summary["pooled_dice"] == pytest.approx(2 * 9728 / (2 * 9728 + 1536 + 5120))
+    jaccard = summary["pooled_jaccard"]
+    assert summary["pooled_dice"] == pytest.approx(2 * jaccard / (1 + jaccard), rel=1e-12)
+    assert summary["mean_dice"] != pytest.approx(2 * summary["mean_jaccard"] / (1 + summary["mean_jaccard"]))
 
 
 def test_cli_writes_the_csv_and_one_json_line(known_dataset, red_weights, tmp_path, capsys):
@@ -228,7 +234,7 @@ BUNDLED = REPO_ROOT / "weights" / "unet.keras"
 def _card_row(dataset):
     for line in MODEL_CARD.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if cells and cells[0] == dataset and len(cells) == 6:
+        if cells and cells[0] == dataset and len(cells) == 7:
             return cells
     raise AssertionError(f"{MODEL_CARD}: no metrics row for {dataset}")
 
@@ -236,7 +242,10 @@ def _card_row(dataset):
 def test_model_card_states_every_figure_it_promises():
     text = MODEL_CARD.read_text(encoding="utf-8")
     for dataset in ("abdomen", "sfa", "fasseg", "hgr_subset"):
-        assert len(_card_row(dataset)) == 6
+        row = _card_row(dataset)
+        # Pooled Dice is 2J/(1+J) of pooled Jaccard (to the printed decimals); means are not.
+        pooled_jaccard, pooled_dice = float(row[3]), float(row[4])
+        assert 2 * pooled_jaccard / (1 + pooled_jaccard) == pytest.approx(pooled_dice, abs=2e-4)
     for phrase in ("skinseg train", "skinseg evaluate --data ../shared/data/abdomen --split eval",
                    "time taken", "epochs run"):
         assert phrase in text
@@ -253,9 +262,9 @@ def test_bundled_weights_reproduce_the_model_card_on_abdomen(shared_data):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    images, jaccard, dice, f1 = int(row[2]), float(row[3]), float(row[4]), float(row[5])
-    decimals = max(len(cell.split(".")[-1]) for cell in row[3:6])
+    images = int(row[2])
+    decimals = max(len(cell.split(".")[-1]) for cell in row[3:7])
     assert summary["n"] == images == 300
-    assert summary["mean_jaccard"] == pytest.approx(jaccard, abs=0.5 * 10**-decimals)
-    assert summary["mean_dice"] == pytest.approx(dice, abs=0.5 * 10**-decimals)
-    assert summary["pixel_f1"] == pytest.approx(f1, abs=0.5 * 10**-decimals)
+    for key, cell in zip(("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice"), row[3:7]):
+        assert summary[key] == pytest.approx(float(cell), abs=0.5 * 10**-decimals), key
+    assert summary["pixel_f1"] == pytest.approx(summary["pooled_dice"])

@@ -101,7 +101,7 @@ def test_tone_boxplot_one_box_per_model_and_group(per_image, tmp_path):
 def table1(presets, ours, paper):
     return pd.DataFrame({
         "preset": presets,
-        **{f"{scenario}_jaccard": ours for scenario in SCENARIOS},
+        **{f"{scenario}_pooled_jaccard": ours for scenario in SCENARIOS},
         **{f"paper_{scenario}_jaccard": paper for scenario in SCENARIOS},
     })
 

@@ -102,3 +102,38 @@ def test_keras_metrics_average_per_image_scores():
     jaccard.reset_state()
     jaccard.update_state(np.zeros((1, 4, 4, 1)), np.zeros((1, 4, 4, 1)))
     assert float(jaccard.result()) == pytest.approx(1.0)
+
+
+def test_per_image_counts_match_the_single_image_counts():
+    rng = np.random.default_rng(4)
+    truth = rng.random((5, 6, 7, 1)) > 0.5
+    confidences = rng.random((5, 6, 7, 1))
+    counts = metrics.per_image_counts(truth, confidences)
+    for index in range(5):
+        expected = metrics.pixel_counts(truth[index], confidences[index])
+        assert (counts["tp"][index], counts["fp"][index], counts["fn"][index]) == expected
+    with pytest.raises(ValueError, match="same"):
+        metrics.per_image_counts(truth, confidences[:4])
+
+
+def test_pooled_scores_weigh_pixels_and_satisfy_the_dice_identity():
+    # Image 1: a large skin area found well; image 2: a small one found badly.
+    tp, fp, fn = np.array([90, 1]), np.array([10, 3]), np.array([0, 6])
+    pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
+    assert pooled_jaccard == pytest.approx(91 / 110)
+    assert pooled_dice == pytest.approx(182 / 201)
+    assert pooled_dice == pytest.approx(2 * pooled_jaccard / (1 + pooled_jaccard), rel=1e-12)
+    per_image_jaccard = metrics.jaccard_from_counts(tp, fp, fn)
+    per_image_dice = metrics.dice_from_counts(tp, fp, fn)
+    np.testing.assert_allclose(per_image_jaccard, [0.9, 0.1])
+    np.testing.assert_allclose(per_image_dice, [180 / 190, 2 / 11])
+    # The mean of per-image Dice lies below 2 mean J / (1 + mean J): no identity there.
+    mean_jaccard = per_image_jaccard.mean()
+    assert per_image_dice.mean() < 2 * mean_jaccard / (1 + mean_jaccard) - 0.01
+    # Pixel F1 over pooled counts is the pooled Dice.
+    assert metrics.pixel_f1(tp.sum(), fp.sum(), fn.sum())[2] == pytest.approx(pooled_dice)
+
+
+def test_counts_of_empty_masks_score_one():
+    assert metrics.pooled_scores([0, 0], [0, 0], [0, 0]) == (1.0, 1.0)
+    assert metrics.jaccard_from_counts(0, 0, 0) == 1.0

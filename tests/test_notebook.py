@@ -117,11 +117,11 @@ def test_notebook_shows_known_results(tmp_path, monkeypatch):
     assert_ran_and_drew(cells)
 
     assert "6 cells of 2 network(s), profile(s) tiny, 36 per-image scores" in _stdout(cells["load"])
-    # Table I as Markdown: ours beside the paper's (U-Net fine-tuning 0.89, paper n/a figures).
+    # Table I as Markdown: ours beside the paper's (U-Net fine-tuning 0.89 (0.94)).
     markdown = "".join(o["data"]["text/markdown"] for o in _outputs(cells["table1"], "text/markdown"))
     unet_fine_tuning = per_cell[("unet", "fine_tuning")]
     expected = f"{unet_fine_tuning.jaccard.mean():.2f} ({unet_fine_tuning.dice.mean():.2f})"
-    assert expected in markdown and "0.89" in markdown and "n/a" in markdown
+    assert expected in markdown and "0.89 (0.94)" in markdown
     # Best and worst of the best cell (dense_residual_unet, fine-tuning: highest shift).
     printed = _stdout(cells["best-worst"])
     assert "dense_residual_unet, fine_tuning" in printed

@@ -40,7 +40,7 @@ def test_all_nine_cells_write_records_with_the_documented_fields(results):
             for key in ("preset", "scenario", "profile", "config", "parameters",
                         "seconds_per_epoch", "seed", "mean_jaccard", "mean_dice"):
                 assert key in handle.attrs, (path, key)
-            assert set(handle["per_image"]) == {"stem", "jaccard", "dice"}
+            assert set(handle["per_image"]) == {"stem", "jaccard", "dice", "tp", "fp", "fn", "tn"}
             assert set(handle["eval"]) == {"images", "masks", "confidence", "predicted"}
             assert {"train", "validation", "eval"} <= set(handle["splits"])
             assert {"epoch", "loss", "val_loss", "seconds"} <= set(handle["history"])
@@ -64,6 +64,11 @@ def test_all_nine_cells_write_records_with_the_documented_fields(results):
         clear = np.abs(confidence - 0.5) > 1e-3
         np.testing.assert_array_equal(record["eval_predicted"][clear], (confidence >= 0.5)[clear])
         assert record["mean_jaccard"] == pytest.approx(record["per_image"]["jaccard"].mean())
+        counts = record["per_image"]
+        assert (counts.tp + counts.fp + counts.fn + counts.tn == 32 * 32).all()
+        assert (record["pooled_jaccard"], record["pooled_dice"]) == pytest.approx(
+            metrics.pooled_scores(counts.tp, counts.fp, counts.fn))
+        assert record["degenerate"] == metrics.degeneracy(counts.tp, counts.fp, counts.fn, counts.tn)
         assert (out / preset / scenario / "per_image.csv").is_file()
         assert (out / preset / scenario / "history.csv").is_file()
 
@@ -123,17 +128,21 @@ def test_tables_are_readable_by_pandas_and_match_the_records(results):
     assert table1["preset"].tolist() == [*PRESETS, *TABLE_BASELINES]
     assert table1["baseline"].tolist() == [False] * len(PRESETS) + [True] * len(TABLE_BASELINES)
     unet = table1.set_index("preset").loc["unet"]
-    assert unet["fine_tuning_jaccard"] == pytest.approx(
-        runs.set_index(["preset", "scenario"]).loc[("unet", "fine_tuning"), "mean_jaccard"]
-    )
+    cell = runs.set_index(["preset", "scenario"]).loc[("unet", "fine_tuning")]
+    assert unet["fine_tuning_pooled_jaccard"] == pytest.approx(cell["pooled_jaccard"])
+    assert unet["fine_tuning_mean_jaccard"] == pytest.approx(cell["mean_jaccard"])
     assert unet["paper_fine_tuning_jaccard"] == 0.89
     markdown = (out / "table1.md").read_text()
     assert "pytest" in markdown and "`tiny`" in markdown
     assert "32x32" in markdown and "not at full resolution" in markdown
-    # Header, one row per preset, one per baseline.
+    # Header, one row per preset, one per baseline; the findings under the table.
     assert markdown.count("\n| ") == 1 + len(PRESETS) + len(TABLE_BASELINES)
     assert "| ycrcb (baseline) |" in markdown
     assert (out / "table1.png").stat().st_size > 0 and (out / "training_curves.png").stat().st_size > 0
+    assert "pooled over all pixels" in markdown
+    findings = [line for line in markdown.splitlines() if line.startswith("- F")]
+    assert [line[:4] for line in findings] == ["- F1", "- F2", "- F3", "- F4"]
+    assert all("**" in line for line in findings) and "ycrcb" not in "".join(findings)
 
 
 def test_baselines_are_scored_on_the_cells_images(results):
@@ -141,12 +150,15 @@ def test_baselines_are_scored_on_the_cells_images(results):
     masks = read_record(record_path(out, "unet", "fine_tuning"))["eval_masks"]
     baselines = pd.read_csv(out / "baselines.csv").set_index("baseline")
     assert list(baselines.index) == list(TABLE_BASELINES)
-    # Calling every pixel skin scores each image's skin fraction (0 for an image without skin).
+    # Calling every pixel skin scores each image's skin fraction (0 for an image without
+    # skin), and pooled, the skin fraction of all pixels.
     assert baselines.loc["all_skin", "mean_jaccard"] == pytest.approx(np.mean(masks.mean(axis=(1, 2))))
+    assert baselines.loc["all_skin", "pooled_jaccard"] == pytest.approx(masks.mean())
     assert (baselines["eval_images"] == TINY.target_eval).all()
     table1 = pd.read_csv(out / "table1.csv").set_index("preset")
     for scenario in SCENARIOS:
-        assert table1.loc["all_skin", f"{scenario}_jaccard"] == baselines.loc["all_skin", "mean_jaccard"]
+        for column in ("mean_jaccard", "pooled_jaccard"):
+            assert table1.loc["all_skin", f"{scenario}_{column}"] == baselines.loc["all_skin", column]
 
 
 def test_replicate_again_skips_finished_cells_and_reruns_a_missing_one(results, capsys):
@@ -187,11 +199,23 @@ def test_prepare_splits_draws_the_profile_counts_per_source():
             len(splits["target_eval"])) == (80, 20, 300)
 
 
+def test_paper_profile_draws_the_papers_pool_proportions_and_md5_selection():
+    pool, target = sample_datasets()
+    splits = prepare_splits(pool, target, get_profile("paper"))
+    drawn = splits["pool_train"] + splits["pool_validation"]
+    counts = pd.Series([pair.source for pair in drawn]).value_counts().to_dict()
+    # 100 of each source in the sample: the largest pool in 1000 : 721 : 899.
+    assert counts == {"sfa": 100, "fasseg": 72, "hgr_subset": 90}
+    assert (len(splits["target_train"]), len(splits["target_validation"]),
+            len(splits["target_eval"])) == (80, 20, 300)
+
+
 def test_cli_replicate_runs_on_the_shipped_sample_by_default(tmp_path, capsys):
     code = main(["replicate", "--profile", "tiny", "--out", str(tmp_path), "--models", "unet"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "shipped with the package" in printed
+    assert "- F1. Fine-tuning beats direct training and direct transfer" in printed
     assert json.loads(printed.strip().splitlines()[-1])["table1"].endswith("table1.md")
     runs = pd.read_csv(tmp_path / "runs.csv")
     assert runs["scenario"].tolist() == list(SCENARIOS)

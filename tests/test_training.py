@@ -269,7 +269,11 @@ def test_paper_profile_is_the_papers_protocol():
     assert (paper.learning_rate, paper.fine_tune_learning_rate) == (0.01, 0.001)
     assert (paper.target_train, paper.target_eval, paper.validation_fraction) == (100, 300, 0.2)
     assert paper.precision == "float32" and paper.augment == "tf"
-    assert paper.pretrain_images is None and paper.model_overrides == {}
+    assert paper.model_overrides == {}
+    # The paper's pool: 2620 images as LFW 1000, LVS 721, HGR 899; its 400 clinical
+    # photographs taken in MD5 order.
+    assert paper.pretrain_images == 2620 and paper.pretrain_shares == (1000, 721, 899)
+    assert paper.target_selection == "md5"
 
 
 def test_profiles_differ_only_in_numbers():

@@ -18,7 +18,7 @@ def training_pairs(args, profile):
     if target_dir:
         target_train, target_eval = split_target(
             read_dataset(target_dir), n_train=profile.target_train,
-            n_eval=profile.target_eval, seed=profile.seed,
+            n_eval=profile.target_eval, seed=profile.seed, selection=profile.target_selection,
         )
         held_out = {(pair.source, pair.stem) for pair in target_eval}
         seen = {(pair.source, pair.stem) for pair in pairs}

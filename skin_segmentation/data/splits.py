@@ -1,9 +1,10 @@
 """Splits and sampling, deterministic from a seed.
 
-The paper's protocol (Codella et al. 2018): the 400 target photographs are split
-into 100 for training or fine-tuning and 300 for evaluation; 20% of any training
-set is held out for validation; pre-training draws from several public sets
-(the paper drew 1000, 721 and 899 images from its three).
+The paper's protocol (Codella et al. 2018): the 400 target photographs (taken
+from a larger collection "in MD5 sorted order") are split into 100 for training
+or fine-tuning and 300 for evaluation; 20% of any training set is held out for
+validation; pre-training draws from several public sets (the paper drew 1000
+from LFW, 721 from LVS and 899 from HGR, 2620 in all).
 
 Every function orders the pairs by `(source, stem)` before drawing, so the
 result depends on the seed and the set of pairs, not on the order the pairs were
@@ -11,13 +12,16 @@ listed in. Each function mixes its own constant into the seed, so that, for one
 seed, the validation split is not a function of the target split's permutation.
 """
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from skin_segmentation.data.readers import SkinPair
+from skin_segmentation.data.readers import DataError, SkinPair
+
+TARGET_SELECTIONS = ("seeded", "md5")
 
 # The paper's target split: 100 photographs to train or fine-tune on, 300 to evaluate on.
 TARGET_TRAIN_IMAGES = 100
@@ -43,19 +47,27 @@ def _rng(seed, stream):
     return np.random.default_rng([int(seed), stream])
 
 
-def split_target(pairs, n_train=TARGET_TRAIN_IMAGES, n_eval=TARGET_EVAL_IMAGES, seed=0):
+def split_target(
+    pairs, n_train=TARGET_TRAIN_IMAGES, n_eval=TARGET_EVAL_IMAGES, seed=0, selection="seeded"
+):
     """The paper's target split: `n_train` training and `n_eval` evaluation pairs.
 
-    The pairs are permuted by `seed`; the first `n_train` train, the next
-    `n_eval` evaluate and the rest (217 of the 617 abdominal photographs here)
-    are left out. With fewer than `n_train + n_eval` pairs, evaluation gets
-    whatever follows the `n_train` training pairs and a `UserWarning` says so.
+    With `selection="seeded"` the pairs are permuted by `seed`; the first
+    `n_train` train, the next `n_eval` evaluate and the rest (217 of the 617
+    abdominal photographs here) are left out. With `selection="md5"` the
+    `n_train + n_eval` pairs whose image files come first in the MD5 order of
+    their bytes are kept, as the paper took its 400 clinical photographs, and
+    `seed` divides them into training and evaluation (the paper does not say
+    how it divided its 400). With fewer than `n_train + n_eval` pairs,
+    evaluation gets whatever follows the `n_train` training pairs and a
+    `UserWarning` says so.
 
     Args:
         pairs: the target set, a list of `SkinPair`.
         n_train: training (and fine-tuning) pairs.
         n_eval: evaluation pairs.
         seed: non-negative integer.
+        selection: `"seeded"` or `"md5"`.
 
     Returns:
         `(train, evaluation)`, two disjoint lists of `SkinPair`, each in the
@@ -72,7 +84,13 @@ def split_target(pairs, n_train=TARGET_TRAIN_IMAGES, n_eval=TARGET_EVAL_IMAGES, 
     """
     if n_train < 1 or n_eval < 1:
         raise ValueError(f"`n_train` and `n_eval` must be positive. Received: n_train={n_train}, n_eval={n_eval}")
+    if selection not in TARGET_SELECTIONS:
+        raise ValueError(
+            f"`selection` must be one of {TARGET_SELECTIONS}. Received: selection={selection!r}"
+        )
     ordered = _canonical(pairs)
+    if selection == "md5":
+        ordered = _canonical(sorted(ordered, key=image_md5)[: n_train + n_eval])
     if len(ordered) <= n_train:
         raise ValueError(
             f"The target set needs more than n_train={n_train} pairs to leave any for "
@@ -89,6 +107,18 @@ def split_target(pairs, n_train=TARGET_TRAIN_IMAGES, n_eval=TARGET_EVAL_IMAGES, 
     train = [ordered[i] for i in order[:n_train]]
     evaluation = [ordered[i] for i in order[n_train:n_train + n_eval]]
     return train, evaluation
+
+
+def image_md5(pair):
+    """The MD5 hex digest of a pair's image file, its bytes as stored.
+
+    Raises:
+        DataError: naming the file when it cannot be read.
+    """
+    try:
+        return hashlib.md5(Path(pair.image).read_bytes(), usedforsecurity=False).hexdigest()
+    except OSError as error:
+        raise DataError(pair.image, f"cannot read the image to hash it ({error.strerror})") from None
 
 
 def split_validation(pairs, fraction=0.2, seed=0):
@@ -134,7 +164,7 @@ def balanced_pool(pairs, per_source=None, seed=0):
               (strictly balanced);
             - an int `n`: `min(n, size of the source)` from each;
             - a dict `{source: n}`: exactly `n` from each named source (the
-              paper's `{"lfw": 1000, "hgr": 721, "lvs": 899}`); sources not named
+              paper's `{"lfw": 1000, "lvs": 721, "hgr": 899}`); sources not named
               are left out, and asking for more than a source has is an error.
         seed: non-negative integer.
 
@@ -186,7 +216,6 @@ def balanced_pool(pairs, per_source=None, seed=0):
     return pool
 
 
-
 def source_counts(pairs):
     """How many pairs come from each source, sorted by source name.
 
@@ -201,20 +230,25 @@ def source_counts(pairs):
 
 
 def select_pool(pairs, profile):
-    """The pre-training images, drawn equally from every source.
+    """The pre-training images, drawn equally from every source or in given shares.
 
-    With `profile.pretrain_images` set, `pretrain_images // number of sources`
-    come from each source (all of a source that has fewer); with `None`, as
-    many from each source as the smallest one has (`balanced_pool`). A profile
-    with `balance_sources` keeps every image: its training draws the sources
-    equally often instead (`pipeline.make_dataset`).
+    With `profile.pretrain_shares` (one weight per source, in the order the
+    sources first appear in `pairs`, i.e. the order of the pre-training folders),
+    the largest pool of at most `pretrain_images` in those proportions that the
+    data allow (`proportional_counts`; the paper's 1000/721/899). Otherwise, with
+    `profile.pretrain_images` set, `pretrain_images // number of sources` come
+    from each source (all of a source that has fewer); with `None`, as many from
+    each source as the smallest one has (`balanced_pool`). A profile with
+    `balance_sources` keeps every image: its training draws the sources equally
+    often instead (`pipeline.make_dataset`).
 
     Args:
         pairs: the `SkinPair`s of every pre-training folder.
         profile: a `Profile` or its name; its `seed` draws the images.
 
     Raises:
-        ValueError: `pairs` is empty.
+        ValueError: `pairs` is empty, or `pretrain_shares` does not give one
+            share per source.
     """
     from skin_segmentation.profiles import get_profile
 
@@ -224,10 +258,70 @@ def select_pool(pairs, profile):
         raise ValueError("The pre-training pool is empty: no image/mask pairs were found.")
     if profile.balance_sources:
         return _canonical(pairs)
+    if profile.pretrain_shares is not None:
+        in_order = list(dict.fromkeys(pair.source for pair in pairs))
+        if len(profile.pretrain_shares) != len(in_order):
+            raise ValueError(
+                f"Profile {profile.name!r} gives {len(profile.pretrain_shares)} pre-training "
+                f"shares for {len(in_order)} sources ({', '.join(in_order)}). Received: "
+                f"pretrain_shares={profile.pretrain_shares}"
+            )
+        shares = dict(zip(in_order, profile.pretrain_shares, strict=True))
+        counts = proportional_counts(sources, shares, total=profile.pretrain_images)
+        return balanced_pool(pairs, per_source=counts, seed=profile.seed)
     per_source = None
     if profile.pretrain_images is not None:
         per_source = max(1, profile.pretrain_images // len(sources))
     return balanced_pool(pairs, per_source=per_source, seed=profile.seed)
+
+
+def proportional_counts(available, shares, total=None):
+    """How many pairs to draw from each source to follow given proportions.
+
+    The paper's pool held 1000, 721 and 899 images of its three sources. This
+    gives the largest pool of at most `total` pairs whose per-source counts keep
+    the proportions of `shares` (to the nearest image) while no source gives
+    more than it has: with the paper's sources and `total=2620` exactly
+    1000/721/899; with smaller sources a smaller pool in the same proportions.
+
+    Args:
+        available: `{source: number of pairs it has}`.
+        shares: `{source: positive weight}`, the same sources.
+        total: the most pairs in all, or `None` for as many as the data allow.
+
+    Returns:
+        `{source: count}`, to pass as `balanced_pool(..., per_source=...)`.
+
+    Raises:
+        ValueError: when the sources differ or a share or `total` is not positive.
+
+    Example:
+    >>> proportional_counts({"lfw": 13000, "lvs": 5000, "hgr": 899},
+    ...                     {"lfw": 1000, "lvs": 721, "hgr": 899}, total=2620)
+    {'lfw': 1000, 'lvs': 721, 'hgr': 899}
+    >>> proportional_counts({"sfa": 1118, "fasseg": 208, "hgr": 178},
+    ...                     {"sfa": 1000, "fasseg": 721, "hgr": 899}, total=2620)
+    {'sfa': 198, 'fasseg': 142, 'hgr': 178}
+    """
+    if set(available) != set(shares) or not shares:
+        raise ValueError(
+            f"`shares` must name the sources of the pool. Received: shares for "
+            f"{sorted(shares)}, sources {sorted(available)}"
+        )
+    if min(shares.values()) <= 0 or (total is not None and total < 1):
+        raise ValueError(
+            f"Shares and `total` must be positive. Received: shares={shares}, total={total}"
+        )
+    weight = sum(shares.values())
+    fitting = min(available[source] * weight / share for source, share in shares.items())
+    size = int(min(fitting, total) if total is not None else fitting)
+    ideal = {source: size * share / weight for source, share in shares.items()}
+    counts = {source: min(int(value), available[source]) for source, value in ideal.items()}
+    by_remainder = sorted(shares, key=lambda source: ideal[source] - int(ideal[source]), reverse=True)
+    for source in by_remainder[: size - sum(counts.values())]:
+        counts[source] = min(counts[source] + 1, available[source])
+    return counts
+
 
 def _stems(values):
     stems = []

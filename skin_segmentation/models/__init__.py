@@ -3,6 +3,7 @@
 from skin_segmentation.models.blocks import RescaledTanh
 from skin_segmentation.models.dense_residual_unet import build_dense_residual_unet
 from skin_segmentation.models.presets import (
+    PAPER_EPOCH_IMAGES,
     PRESETS,
     SCENARIOS,
     PaperFigures,
@@ -13,6 +14,7 @@ from skin_segmentation.models.presets import (
 from skin_segmentation.models.unet import build_unet
 
 __all__ = [
+    "PAPER_EPOCH_IMAGES",
     "PRESETS",
     "SCENARIOS",
     "PaperFigures",

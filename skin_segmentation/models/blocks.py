@@ -132,14 +132,17 @@ def validate_input_shape(input_shape, depth):
             )
 
 
-def encoder_decoder(x, filters, block, fc_units, noise_stddev, dropout_rate, name):
+def encoder_decoder(
+    x, filters, block, fc_units, noise_stddev, dropout_rate, name, upsample_activation=None
+):
     """The U shape both networks share.
 
     Encoding: for each entry of ``filters`` Gaussian noise, then ``block``; every
     level but the last is kept as a skip connection and max-pooled. The last
     encoding block is followed by dropout, then (when ``fc_units`` is set) the
-    fully-connected bottleneck. Decoding: 2x2 transposed convolution, concatenation
-    with the skip of the same size, ``block``, dropout.
+    fully-connected bottleneck. Decoding: 2x2 transposed convolution (with
+    ``upsample_activation``, `None` for linear), concatenation with the skip of
+    the same size, ``block``, dropout.
     """
     skips = []
     last_level = len(filters) - 1
@@ -156,7 +159,13 @@ def encoder_decoder(x, filters, block, fc_units, noise_stddev, dropout_rate, nam
     for level in reversed(range(last_level)):
         prefix = f"{name}_dec{level + 1}"
         x = layers.Conv2DTranspose(
-            filters[level], 2, strides=2, padding="same", name=f"{prefix}_up"
+            filters[level],
+            2,
+            strides=2,
+            padding="same",
+            activation=upsample_activation,
+            kernel_initializer="he_normal" if upsample_activation == "relu" else "glorot_uniform",
+            name=f"{prefix}_up",
         )(x)
         x = layers.Concatenate(name=f"{prefix}_concat")([x, skips[level]])
         x = block(x, filters[level], prefix)

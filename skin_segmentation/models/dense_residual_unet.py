@@ -11,13 +11,14 @@ from skin_segmentation.models import blocks
 
 def build_dense_residual_unet(
     input_shape=(128, 128, 3),
-    filters=(45, 90, 180, 360, 720),
+    filters=(44, 88, 176, 352, 704),
     convs_per_block=2,
-    fc_units=1450,
+    fc_units=1434,
     residual_convs=4,
     noise_stddev=0.025,
     dropout_rate=0.5,
     name="dense_residual_unet",
+    upsample_activation="relu",
 ):
     """Build a Dense Residual U-Net mapping an RGB image to skin confidence.
 
@@ -34,6 +35,9 @@ def build_dense_residual_unet(
         dropout_rate: dropout after the last encoding block, in the FC bottleneck
             and after every decoding block.
         name: model name, also the prefix of every layer name.
+        upsample_activation: activation of the decoder's 2x2 transposed
+            convolutions: `"relu"` (the paper: ReLU everywhere but the output) or
+            `None` (linear, as in models built before this argument existed).
 
     Returns:
         A functional `keras.Model` with output shape `(None, height, width, 1)`.
@@ -64,7 +68,8 @@ def build_dense_residual_unet(
     block = functools.partial(blocks.dense_conv_block, num_convs=convs_per_block)
     inputs = keras.Input(shape=input_shape, name=f"{name}_image")
     x = blocks.encoder_decoder(
-        inputs, filters, block, fc_units, noise_stddev, dropout_rate, name
+        inputs, filters, block, fc_units, noise_stddev, dropout_rate, name,
+        upsample_activation=upsample_activation,
     )
     x = blocks.residual_tail(x, residual_convs, f"{name}_tail")
     outputs = blocks.confidence_head(x, name)

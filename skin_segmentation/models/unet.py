@@ -13,6 +13,7 @@ def build_unet(
     noise_stddev=0.025,
     dropout_rate=0.5,
     name="unet",
+    upsample_activation="relu",
 ):
     """Build a U-Net that maps an RGB image to a skin confidence map in [0, 1].
 
@@ -31,6 +32,9 @@ def build_unet(
         dropout_rate: dropout after the last encoding block, in the FC bottleneck
             and after every decoding block.
         name: model name, also the prefix of every layer name.
+        upsample_activation: activation of the decoder's 2x2 transposed
+            convolutions: `"relu"` (the paper: ReLU everywhere but the output) or
+            `None` (linear, as in models built before this argument existed).
 
     Returns:
         A functional `keras.Model` with output shape `(None, height, width, 1)`.
@@ -58,6 +62,7 @@ def build_unet(
         noise_stddev,
         dropout_rate,
         name,
+        upsample_activation=upsample_activation,
     )
     outputs = blocks.confidence_head(x, name)
     return keras.Model(inputs, outputs, name=name)
