@@ -1,41 +1,41 @@
 #!/usr/bin/env bash
-# How weights/unet.keras (version 2, the robust recipe) was made; its model card is
-# weights/README.md. Run from the repository root after
-#     skinseg data get sfa fasseg hgr_subset abdomen ecu ccp negatives_indoor clinical_ft13
-# About 40 minutes of training and 25 of fine-tuning and evaluation on a 2-core AMD EPYC
-# shared with other work (the card gives the measured times); seconds on a GPU.
+# How weights/unet.keras was made (see weights/README.md, its model card).
+# Run from the repository root after `skinseg data get sfa fasseg hgr_subset abdomen` (or with SKINSEG_DATA pointing at them); about 1 h 25 min of
+# training on a 2-core CPU, then about 10 minutes of evaluation.
 set -euo pipefail
-DATA=${SKINSEG_DATA:-data}
+POOL=${SKINSEG_DATA:-data}/sfa,${SKINSEG_DATA:-data}/fasseg,${SKINSEG_DATA:-data}/hgr_subset
+TARGET=${SKINSEG_DATA:-data}/abdomen
 
-# 0. The starting point: the first bundled U-Net (v1, trained on the healthy-skin pool and
-#    abdomen's 100 by the paper's recipe), with its head in Keras's own layers.
-git show fc8695f:weights/unet.keras > runs/unet_v1.keras
+# 1. From random initialization at learning rate 0.01 (24 epochs at most).
+skinseg train --model unet --data "$POOL" --target-train "$TARGET" \
+    --profile weights/unet_profile.json --out runs/bundled-unet
+# 2. From stage 1's best weights, still at 0.01 (it was still improving), 12 epochs at most.
+#    Same profile seed, so the same training / validation / held-out split.
+skinseg train --model unet --data "$POOL" --target-train "$TARGET" \
+    --profile weights/unet_profile_continue.json --init runs/bundled-unet/model.keras \
+    --out runs/bundled-unet-continue
+# 3. The same weights in a float32 network (training computed in bfloat16), without
+#    optimizer state: 31 MB, and fast on machines without native bfloat16. Since version
+#    0.2 its head is Keras's own tanh + Rescaling (the same function as the old custom
+#    layer), so the file loads in any Keras 3 without this package.
+python - <<'PY'
+import keras
+import skin_segmentation
+from skin_segmentation.models import build_model
 
-# 1. The robust recipe on every source but the clinical one, from v1 at learning rate 0.01
-#    (weights/unet_robust_cpu.json: epochs of 960 images drawn equally from the 7 sources,
-#    close-up crops, photometric jitter, synthetic lesions). The v2 run was stopped by hand
-#    after epoch 5 for time; early stopping had kept epoch 4, whose weights are model.keras.
-skinseg train --model unet \
-    --data "$DATA/sfa,$DATA/fasseg,$DATA/hgr_subset,$DATA/ecu,$DATA/ccp,$DATA/negatives_indoor" \
-    --target-train "$DATA/abdomen" --profile weights/unet_robust_cpu.json \
-    --init runs/unet_v1.keras --out runs/robust-base
-
-# 2. What fine-tuning on the 13 clinical photographs does, by 3-fold cross-validation
-#    (experiments/generalization.md).
-python experiments/generalization.py --skip-loso --data-root "$DATA" \
-    --weights runs/robust-base/model.keras --folds 3 --out runs/generalization
-
-# 3. The bundled network: the robust base fine-tuned on clinical_ft13 (10 to train, 3 for
-#    early stopping), as a user fine-tunes (docs/finetune.md).
-skinseg finetune --data "$DATA/clinical_ft13" --weights runs/robust-base/model.keras \
-    --out runs/robust-clinical
-python -c "import keras; keras.saving.load_model('runs/robust-clinical/model.keras', compile=False).save('weights/unet.keras')"
-
-# 4. The model card's figures, at native resolution, on images the weights never saw.
+trained = keras.models.load_model("runs/bundled-unet-continue/model.keras", compile=False)
+# upsample_activation=None: the network as trained, before the presets added ReLU after
+# the transposed convolutions (docs/architecture.md).
+model = build_model("unet", input_shape=(128, 128, 3), upsample_activation=None)
+model.set_weights(trained.get_weights())
+model.save("weights/unet.keras")
+PY
+# 4. The model card's metrics, at native resolution, on images the weights never saw.
+cp runs/bundled-unet-continue/splits.json weights/unet_splits.json
 mkdir -p weights/metrics
-skinseg evaluate --data "$DATA/abdomen" --split eval --out weights/metrics/abdomen_eval.csv
-skinseg evaluate --data "$DATA/abdomen" --split eval --by tone --report weights/metrics/abdomen_tone
-for name in sfa fasseg hgr_subset ecu ccp negatives_indoor; do
-    skinseg evaluate --data "$DATA/$name" --splits runs/robust-base/splits.json --split validation \
-        --out "weights/metrics/${name}_validation.csv"
+skinseg evaluate --data "$TARGET" --split eval --out weights/metrics/abdomen_eval.csv
+for name in sfa fasseg hgr_subset; do
+    skinseg evaluate --data "${SKINSEG_DATA:-data}/$name" --split held_out \
+        --splits weights/unet_splits.json \
+        --out "weights/metrics/${name}_held_out.csv"
 done

@@ -181,6 +181,7 @@ def replicate(
     cells = [(preset, scenario) for preset in models for scenario in SCENARIOS]
     evaluation = None
     pretrained = None
+    cell_seconds = []
     for index, (preset, scenario) in enumerate(cells, start=1):
         if scenario == SCENARIOS[0]:
             pretrained = None
@@ -208,7 +209,8 @@ def replicate(
                 f"{prefix}: {_scores_text(read_record(path, arrays=False))} "
                 f"on {len(per_image)} images | {len(result.history)} epochs (best "
                 f"{result.best_epoch}), {result.seconds_per_epoch:.1f} s/epoch, "
-                f"{result.parameters:,} parameters, {time.perf_counter() - started:.0f} s",
+                f"{result.parameters:,} parameters, {time.perf_counter() - started:.0f} s"
+                f"{_time_left(cell_seconds, time.perf_counter() - started, cells[index:], out_dir)}",
                 flush=True,
             )
         if scenario == SCENARIOS[-1]:
@@ -221,6 +223,16 @@ def replicate(
     table = write_results_tables(out_dir, notes=notes)
     write_results_figures(out_dir, table)
     return table
+
+
+def _time_left(cell_seconds, seconds, remaining, out_dir):
+    """`, about N min left` from the mean time of the cells trained so far in this run."""
+    cell_seconds.append(seconds)
+    to_train = [cell for cell in remaining if not record_path(out_dir, *cell).is_file()]
+    if not to_train:
+        return ""
+    minutes = len(to_train) * sum(cell_seconds) / len(cell_seconds) / 60
+    return f", about {minutes:.0f} min left ({len(to_train)} cells, at this run's mean)"
 
 
 def _scores_text(record):

@@ -13,9 +13,8 @@ from pathlib import Path
 WEIGHTS_ENV_VAR = "SKINSEG_WEIGHTS"
 BUNDLED_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "unet.keras"
 TRAIN_COMMAND = (
-    "skinseg train --model unet --data ../shared/data/sfa,../shared/data/fasseg,"
-    "../shared/data/hgr_subset,../shared/data/abdomen "
-    "--exclude-target-eval ../shared/data/abdomen --profile paper --out runs/unet"
+    "skinseg train --model unet --data data/sfa,data/fasseg,data/hgr_subset "
+    "--target-train data/abdomen --profile weights/unet_profile.json --out runs/bundled-unet"
 )
 
 

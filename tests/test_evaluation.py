@@ -246,7 +246,7 @@ def test_model_card_states_every_figure_it_promises():
         # Pooled Dice is 2J/(1+J) of pooled Jaccard (to the printed decimals); means are not.
         pooled_jaccard, pooled_dice = float(row[3]), float(row[4])
         assert 2 * pooled_jaccard / (1 + pooled_jaccard) == pytest.approx(pooled_dice, abs=2e-4)
-    for phrase in ("skinseg train", "skinseg evaluate --data ../shared/data/abdomen --split eval",
+    for phrase in ("skinseg train", "skinseg evaluate --data data/abdomen --split eval",
                    "time taken", "epochs run"):
         assert phrase in text
     assert "{{FILL" not in text

@@ -62,3 +62,15 @@ def test_fine_tune_reports_scores_before_and_after_on_held_out_pairs(tiny_networ
         assert scores[when]["n"] == result.held_out
     assert (tmp_path / "ft" / "model.keras").is_file()
     assert result.table()[0] == "| score | before | after |"
+
+
+def test_the_model_cards_train_command_parses_with_the_real_parser():
+    import shlex
+
+    from skin_segmentation.cli import build_parser
+    from skin_segmentation.weights import TRAIN_COMMAND
+
+    words = shlex.split(TRAIN_COMMAND)
+    assert words[0] == "skinseg"
+    args = build_parser().parse_args(words[1:])
+    assert (args.command, args.model, args.target_train) == ("train", "unet", "data/abdomen")
