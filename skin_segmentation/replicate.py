@@ -12,6 +12,7 @@ by running the same command again.
 import time
 from pathlib import Path
 
+from skin_segmentation import metrics
 from skin_segmentation.data.readers import read_dataset, read_datasets
 from skin_segmentation.data.splits import (
     read_splits,

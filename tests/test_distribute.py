@@ -195,8 +195,9 @@ def test_mirrored_over_two_devices_trains_like_one(job, tmp_path, single_process
     # Under a strategy Keras' Model.fit draws one batch before training (to build
     # the model), which shifts the seeded shuffle by one epoch's order: the same
     # data and steps in another order, so close rather than equal. (A gradient
-    # not averaged over the two replicas, i.e. twice the step, is 0.01 off.)
-    _assert_same_training(tmp_path / "run", single_process, history_atol=3e-3, weights_atol=1e-2)
+    # not averaged over the two replicas, i.e. twice the step, is 0.01 off; the other
+    # order alone has been measured up to 0.0031 off.)
+    _assert_same_training(tmp_path / "run", single_process, history_atol=5e-3, weights_atol=1e-2)
 
 
 @pytest.mark.parametrize(
