@@ -220,6 +220,34 @@ class Profile:
 
 _TINY_NETWORK = {"filters": (4, 8, 16)}
 
+# The recipe of issue 9 (docs and measurements: experiments/robust_recipe.md).
+_ROBUST = Profile(
+    name="robust",
+    epochs=500,
+    patience=50,
+    batch_size=16,
+    image_size=128,
+    pretrain_images=None,
+    target_train=100,
+    target_eval=300,
+    validation_fraction=0.2,
+    learning_rate=0.01,
+    fine_tune_learning_rate=0.001,
+    precision="float32",
+    augment="tf",
+    closeup=0.5,
+    photometric=0.8,
+    lesions=0.3,
+    balance_sources=True,
+    epoch_images=2620,
+    description=(
+        "the paper's network, optimizer and loss with a recipe for clinical close-ups "
+        "and photographs in the wild: close-up crops, photometric jitter, synthetic "
+        "lesions, every source drawn equally (negatives included), epochs of the "
+        "paper's 2620 images"
+    ),
+)
+
 PROFILES = {
     "paper": Profile(
         name="paper",
@@ -240,49 +268,12 @@ PROFILES = {
         target_selection="md5",
         description="Codella et al. 2018 as published, a GPU's work",
     ),
-    "robust": Profile(
-        name="robust",
-        epochs=500,
-        patience=50,
-        batch_size=16,
-        image_size=128,
-        pretrain_images=None,
-        target_train=100,
-        target_eval=300,
-        validation_fraction=0.2,
-        learning_rate=0.01,
-        fine_tune_learning_rate=0.001,
-        precision="float32",
-        augment="tf",
-        closeup=0.5,
-        photometric=0.8,
-        lesions=0.3,
-        balance_sources=True,
-        epoch_images=2620,
-        description=(
-            "the paper's network, optimizer and loss with a recipe for clinical close-ups "
-            "and photographs in the wild: close-up crops, photometric jitter, synthetic "
-            "lesions, every source drawn equally (negatives included), epochs of the "
-            "paper's 2620 images"
-        ),
-    ),
-    "finetune": Profile(
+    "robust": _ROBUST,
+    "finetune": _ROBUST.replace(
         name="finetune",
         epochs=20,
         patience=6,
-        batch_size=16,
-        image_size=128,
-        pretrain_images=None,
-        target_train=100,
-        target_eval=300,
-        validation_fraction=0.2,
-        learning_rate=0.01,
-        fine_tune_learning_rate=0.001,
-        precision="float32",
-        augment="tf",
-        closeup=0.5,
-        photometric=0.8,
-        lesions=0.3,
+        balance_sources=False,
         epoch_images=48,
         description=(
             "fine-tuning a trained network on a user's own photographs in minutes on a "
