@@ -17,7 +17,8 @@ setup(
     python_requires=">=3.10,<3.13",
     packages=find_packages(include=["skin_segmentation", "skin_segmentation.*"]),
     include_package_data=True,
-    package_data={"skin_segmentation": ["data/sample/*.md", "data/sample/*/*/*", "data/sample/*/*.tsv"]},
+    package_data={"skin_segmentation": ["data/sample/*.md", "data/sample/*/*/*", "data/sample/*/*.tsv",
+                                        "data/manifests/*.gz"]},
     install_requires=[
         # tensorflow-cpu is 0.5 GB smaller than tensorflow; on a GPU machine run
         # `pip install tensorflow[and-cuda]==2.21.0` after this package (README).
@@ -27,6 +28,7 @@ setup(
         "numpy>=1.26,<3",
         "h5py>=3.11,<3.15",
         "scikit-image>=0.24,<0.27",
+        "scipy>=1.11,<2",  # data.convert reads CCP's .mat labels (scikit-image needs it too)
         "pandas>=2.2,<4",
         "matplotlib>=3.9,<4",
         "pillow>=13.0,<14",  # export.py reproduces Pillow 13's resize order

@@ -1,15 +1,29 @@
 """Evaluation: score a model on a dataset at full resolution (per-image Jaccard and Dice,
-pixel precision, recall and F1 pooled over the dataset), on all of it or on a split.
+pixel precision, recall and F1 pooled over the dataset), on all of it or on a split,
+and, with `evaluate_by_tone`, per skin-tone group beside the colour baselines.
 
 The masks come from `inference.predict_confidence`, at each photograph's own size.
+A photograph's tone is that of its ground-truth skin (`tone.skin_tone`), so every
+model is grouped the same way.
 """
+
+from pathlib import Path
+
+import numpy as np
 
 from skin_segmentation import metrics
 from skin_segmentation.data.splits import TARGET_EVAL_IMAGES, TARGET_TRAIN_IMAGES
+from skin_segmentation.groups import group_gaps, metrics_by_group, write_group_tables
 from skin_segmentation.inference import BATCH_SIZE, check_batch_size, predict_confidence, progress_bar
+from skin_segmentation.tone import FITZPATRICK_COLUMN, TONE_COLUMNS, fitzpatrick_for_pairs, skin_tone
 
 PER_IMAGE_COLUMNS = ("stem", "source", "height", "width", "jaccard", "dice", "tp", "fp", "fn")
+# The groupings of `evaluate_by_tone`, with the suffix of their files.
+TONE_GROUPINGS = {"ita_category": "", FITZPATRICK_COLUMN: "_fitzpatrick"}
 SPLITS = ("all", "eval", "train")
+SET_SCORES = (
+    "two_class_miou", "pooled_jaccard", "mean_jaccard", "pixel_f1", "pixel_precision", "pixel_recall", "n",
+)
 # The seed `skinseg train` and `skinseg replicate` draw the paper's target split with
 # (the profiles' default seed).
 SPLIT_SEED = 0
@@ -92,6 +106,89 @@ def summarize(per_image):
     }
 
 
+def set_scores(per_image):
+    """Scores of a set of images from their per-image pixel counts.
+
+    Args:
+        per_image: a DataFrame with `height`, `width`, `tp`, `fp`, `fn` and
+            `jaccard` per image (as `evaluation.evaluate_pairs` returns).
+
+    Returns:
+        A dict of `SET_SCORES`. A ratio with nothing to count (no skin
+        predicted, say, for precision) is `nan`.
+
+    Example:
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"height": [2], "width": [2], "tp": [1], "fp": [1], "fn": [0],
+    ...                       "jaccard": [0.5]})
+    >>> scores = set_scores(frame)
+    >>> scores["pooled_jaccard"], scores["two_class_miou"], scores["pixel_f1"]
+    (0.5, 0.5833333333333333, 0.6666666666666666)
+    """
+    tp, fp, fn = (float(per_image[column].sum()) for column in ("tp", "fp", "fn"))
+    tn = float((per_image["height"] * per_image["width"]).sum()) - tp - fp - fn
+
+    def ratio(numerator, denominator):
+        return numerator / denominator if denominator else float("nan")
+
+    skin_iou, non_skin_iou = ratio(tp, tp + fp + fn), ratio(tn, tn + fp + fn)
+    precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
+    return {
+        "two_class_miou": float(np.nanmean([skin_iou, non_skin_iou])),
+        "pooled_jaccard": skin_iou,
+        "mean_jaccard": float(per_image["jaccard"].mean()),
+        "pixel_f1": ratio(2 * precision * recall, precision + recall),
+        "pixel_precision": precision,
+        "pixel_recall": recall,
+        "n": int(len(per_image)),
+    }
+
+
+def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None):
+    """Per-image Jaccard and Dice of a model, each at the image's native resolution.
+
+    Args:
+        model: a skin model or a baseline (see `inference.predict_confidence`).
+        pairs: `SkinPair`s (`data.readers.read_dataset`); read a batch at a time.
+        batch_size: images per network call.
+        progress: draw a progress bar on stderr.
+        tone: add each image's skin tone (`tone.TONE_COLUMNS`, from its
+            ground-truth skin) and `fitzpatrick_type` (where `pairs.tsv` gives it).
+        on_error: called as `on_error(error, pair.image)` for a pair that cannot
+            be used (`DataError`: unreadable image or mask, sizes that differ, a
+            mask that is not two-valued), which is then left out
+            (`problems.ProblemLog.add`); `None`: the error is raised.
+
+    Returns:
+        `(per_image, summary)`: a pandas DataFrame with columns `stem`, `source`,
+        `height`, `width`, `jaccard`, `dice`, `tp`, `fp`, `fn` (one row per pair
+        used, in order), and `summarize(per_image)`.
+
+    Example:
+    >>> per_image, summary = evaluate_pairs(model, read_dataset("data/abdomen"))  # doctest: +SKIP
+    >>> summary["mean_jaccard"], summary["pixel_f1"], summary["n"]  # doctest: +SKIP
+    """
+    per_image = evaluate_models({"model": model}, pairs, batch_size, progress, tone, on_error)
+    per_image = per_image.drop(columns="model")
+    return per_image, summarize(per_image)
+
+
+def _score_row(name, pair, mask, confidence):
+    tp, fp, fn = metrics.pixel_counts(mask, confidence)
+    return {
+        "model": name,
+        "stem": pair.stem,
+        "source": pair.source,
+        "height": int(mask.shape[0]),
+        "width": int(mask.shape[1]),
+        "jaccard": metrics.jaccard_index(mask, confidence),
+        "dice": metrics.dice_coefficient(mask, confidence),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
 def _usable(pairs, on_error):
     """`(pair, image, mask)` of each pair that loads; the others go to `on_error`."""
     from skin_segmentation.data.readers import DataError, load_pair
@@ -107,27 +204,24 @@ def _usable(pairs, on_error):
     return loaded
 
 
-def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, on_error=None):
-    """Per-image Jaccard and Dice of a model, each at the image's native resolution.
+def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False,
+                    on_error=None):
+    """Per-image scores of several detectors on the same pairs, each pair read once.
 
     Args:
-        model: a skin model (see `predict_confidence`).
-        pairs: `SkinPair`s (`data.readers.read_dataset`); read a batch at a time.
+        detectors: `{name: detector}`, each a skin model or a baseline.
+        pairs: `SkinPair`s.
         batch_size: images per network call.
         progress: draw a progress bar on stderr.
-        on_error: called as `on_error(error, pair.image)` for a pair that cannot
-            be used (`DataError`: unreadable image or mask, sizes that differ, a
-            mask that is not two-valued), which is then left out
-            (`problems.ProblemLog.add`); `None`: the error is raised.
+        tone: add `tone.TONE_COLUMNS` and `fitzpatrick_type` (see `evaluate_pairs`).
+        on_error: see `evaluate_pairs`; a pair it receives is left out for every model.
 
     Returns:
-        `(per_image, summary)`: a pandas DataFrame with columns `stem`, `source`,
-        `height`, `width`, `jaccard`, `dice`, `tp`, `fp`, `fn` (one row per pair
-        used, in order), and `summarize(per_image)`.
+        A DataFrame: `model`, then `PER_IMAGE_COLUMNS` (and the tone columns),
+        one row per model and pair, model by model in the order given.
 
-    Example:
-    >>> per_image, summary = evaluate_pairs(model, read_dataset("data/abdomen"))  # doctest: +SKIP
-    >>> summary["mean_jaccard"], summary["pixel_f1"], summary["n"]  # doctest: +SKIP
+    Raises:
+        ValueError: no pairs or no detectors.
     """
     import pandas as pd
 
@@ -135,26 +229,75 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, on_error
     pairs = list(pairs)
     if not pairs:
         raise ValueError("No image/mask pairs to evaluate. Received: pairs=[]")
-    rows = []
+    if not detectors:
+        raise ValueError("No detector to evaluate. Received: detectors={}")
+    rows = {name: [] for name in detectors}
+    tones, used = [], []
     with progress_bar(len(pairs), enabled=progress) as advance:
         for start in range(0, len(pairs), batch_size):
             batch = pairs[start : start + batch_size]
             loaded = _usable(batch, on_error)
             images = [image for _, image, _ in loaded]
-            confidences = predict_confidence(model, images, batch_size) if loaded else []
-            for (pair, _, mask), confidence in zip(loaded, confidences):
-                tp, fp, fn = metrics.pixel_counts(mask, confidence)
-                rows.append({
-                    "stem": pair.stem,
-                    "source": pair.source,
-                    "height": int(mask.shape[0]),
-                    "width": int(mask.shape[1]),
-                    "jaccard": metrics.jaccard_index(mask, confidence),
-                    "dice": metrics.dice_coefficient(mask, confidence),
-                    "tp": tp,
-                    "fp": fp,
-                    "fn": fn,
-                })
+            for name, detector in detectors.items():
+                confidences = predict_confidence(detector, images, batch_size) if loaded else []
+                rows[name] += [_score_row(name, pair, mask, confidence)
+                               for (pair, _, mask), confidence in zip(loaded, confidences)]
+            if tone:
+                tones += [skin_tone(image, mask) for _, image, mask in loaded]
+            used += [pair for pair, _, _ in loaded]
             advance(len(batch))
-    per_image = pd.DataFrame(rows, columns=list(PER_IMAGE_COLUMNS))
-    return per_image, summarize(per_image)
+    columns = ["model", *PER_IMAGE_COLUMNS]
+    frames = [pd.DataFrame(found, columns=columns) for found in rows.values()]
+    if tone:
+        tone_frame = pd.DataFrame(tones, columns=list(TONE_COLUMNS))
+        types = fitzpatrick_for_pairs(used)
+        tone_frame[FITZPATRICK_COLUMN] = pd.array([types.get(pair.stem) for pair in used], dtype="Int64")
+        frames = [pd.concat([frame, tone_frame], axis=1) for frame in frames]
+    return pd.concat(frames, ignore_index=True)
+
+
+def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress=False, title=None,
+                     on_error=None):
+    """Scores per skin-tone group (ITA category; Fitzpatrick type where known), model by model.
+
+    Args:
+        detectors: `{name: detector}` (a network and baselines, say).
+        pairs: `SkinPair`s.
+        out: a path prefix, or None to write nothing. Written: `<out>.csv`,
+            `<out>_gaps.csv`, `<out>.md` and `<out>.png` (by ITA category),
+            the same with `_fitzpatrick` when some pair has a Fitzpatrick type,
+            and `<out>_per_image.csv`.
+        batch_size, progress: as `evaluate_models`.
+        title: the heading of the Markdown files.
+        on_error: see `evaluate_pairs`.
+
+    Returns:
+        `(per_image, reports, paths)`: the per-image DataFrame of
+        `evaluate_models(..., tone=True)`; `{grouping: (table, gaps)}` of
+        `groups.metrics_by_group` and `groups.group_gaps`; the files written.
+
+    Example:
+    >>> detectors = {"unet": load_skin_model(), "ycrcb": get_baseline("ycrcb")}  # doctest: +SKIP
+    >>> _, reports, _ = evaluate_by_tone(detectors, pairs, out="abdomen_by_tone")  # doctest: +SKIP
+    >>> reports["ita_category"][1]  # best and worst group of each model  # doctest: +SKIP
+    """
+    from skin_segmentation.plots import tone_boxplot
+    from skin_segmentation.records import write_csv_atomic
+
+    per_image = evaluate_models(detectors, pairs, batch_size, progress, tone=True, on_error=on_error)
+    reports, paths = {}, {}
+    for by, suffix in TONE_GROUPINGS.items():
+        if per_image[by].isna().all():
+            continue
+        table = metrics_by_group(per_image, by)
+        reports[by] = (table, group_gaps(table))
+        if out is not None:
+            prefix = Path(f"{out}{suffix}")
+            heading = f"{title or 'Scores'} by {by.replace('_', ' ')}"
+            paths[by] = write_group_tables(*reports[by], prefix, title=heading)
+            paths[by]["figure"] = prefix.with_name(f"{prefix.name}.png")
+            tone_boxplot(per_image, paths[by]["figure"], by=by)
+    if out is not None:
+        paths["per_image"] = Path(f"{out}_per_image.csv")
+        write_csv_atomic(paths["per_image"], per_image)
+    return per_image, reports, paths

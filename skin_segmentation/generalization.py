@@ -8,7 +8,7 @@ Two experiments, each scored at native resolution beside colour baselines:
   each fold directly, and after fine-tuning it on the other k - 1 folds. The
   folds are cross-validation of fine-tuning, not a test set.
 
-Scores (`set_scores`) are pooled over all pixels of the images scored: the
+Scores (`evaluation.set_scores`) are pooled over all pixels of the images scored: the
 2-class mIoU (the mean of the skin IoU and the non-skin IoU), the skin Jaccard
 (pooled and the mean of per-image Jaccards), and pixel F1 with precision and
 recall. `write_report` turns the rows into `generalization.md` and `.csv`.
@@ -23,53 +23,14 @@ import pandas as pd
 from skin_segmentation.baselines import get_baseline
 from skin_segmentation.data.readers import read_dataset
 from skin_segmentation.data.splits import select_pool, split_validation
-from skin_segmentation.evaluation import evaluate_pairs
+from skin_segmentation.evaluation import SET_SCORES, evaluate_pairs, set_scores
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.records import write_csv_atomic, write_text_atomic
 from skin_segmentation.training import train
 from skin_segmentation.weights import load_skin_model, model_image_size
 
 BASELINES_FOR_SCALE = ("all_skin", "ycrcb")
-SCORE_COLUMNS = (
-    "two_class_miou", "pooled_jaccard", "mean_jaccard", "pixel_f1", "pixel_precision", "pixel_recall", "n",
-)
-
-
-def set_scores(per_image):
-    """Scores of a set of images from their per-image pixel counts.
-
-    Args:
-        per_image: a DataFrame with `height`, `width`, `tp`, `fp`, `fn` and
-            `jaccard` per image (as `evaluation.evaluate_pairs` returns).
-
-    Returns:
-        A dict of `SCORE_COLUMNS`. A ratio with nothing to count (no skin
-        predicted, say, for precision) is `nan`.
-
-    Example:
-    >>> frame = pd.DataFrame({"height": [2], "width": [2], "tp": [1], "fp": [1], "fn": [0],
-    ...                       "jaccard": [0.5]})
-    >>> scores = set_scores(frame)
-    >>> scores["pooled_jaccard"], scores["two_class_miou"], scores["pixel_f1"]
-    (0.5, 0.5833333333333333, 0.6666666666666666)
-    """
-    tp, fp, fn = (float(per_image[column].sum()) for column in ("tp", "fp", "fn"))
-    tn = float((per_image["height"] * per_image["width"]).sum()) - tp - fp - fn
-
-    def ratio(numerator, denominator):
-        return numerator / denominator if denominator else float("nan")
-
-    skin_iou, non_skin_iou = ratio(tp, tp + fp + fn), ratio(tn, tn + fp + fn)
-    precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
-    return {
-        "two_class_miou": float(np.nanmean([skin_iou, non_skin_iou])),
-        "pooled_jaccard": skin_iou,
-        "mean_jaccard": float(per_image["jaccard"].mean()),
-        "pixel_f1": ratio(2 * precision * recall, precision + recall),
-        "pixel_precision": precision,
-        "pixel_recall": recall,
-        "n": int(len(per_image)),
-    }
+SCORE_COLUMNS = SET_SCORES
 
 
 def kfolds(pairs, k, seed=0):

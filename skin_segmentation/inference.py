@@ -7,17 +7,21 @@ size, read from `model.input_shape`; then standardization per image and per
 channel), runs the network, and resizes the confidence map bilinearly back to
 the photograph's height and width. A pixel is skin when its confidence
 is at least 0.5 (`metrics.THRESHOLD`). `skinseg predict`, `skinseg evaluate`
-(`evaluation`) and the check of `skinseg export` all use it.
+(`evaluation`) and the check of `skinseg export` all use it. A baseline
+(`baselines`: colour rules and histogram) in place of the network is applied to
+the photographs as they are; `load_detector` gives either by name.
 """
 
 import contextlib
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
 
 from skin_segmentation import metrics
-from skin_segmentation.weights import model_image_size
+from skin_segmentation.baselines import BASELINES, Baseline, get_baseline
+from skin_segmentation.weights import load_skin_model, model_image_size, resolve_weights
 
 BATCH_SIZE = 16
 OVERLAY_COLOR = (0, 255, 0)
@@ -71,7 +75,8 @@ def predict_confidence(model, images, batch_size=BATCH_SIZE):
 
     Args:
         model: a skin model (`keras.Model` mapping `(None, S, S, 3)` to
-            `(None, S, S, 1)`), e.g. from `weights.load_skin_model`.
+            `(None, S, S, 1)`), e.g. from `weights.load_skin_model`, or a
+            `baselines.Baseline`.
         images: a list of uint8 RGB arrays `(H_i, W_i, 3)`; sizes may differ.
         batch_size: images per network call.
 
@@ -91,6 +96,8 @@ def predict_confidence(model, images, batch_size=BATCH_SIZE):
 
     batch_size = check_batch_size(batch_size)
     images = [_check_photo(index, image) for index, image in enumerate(images)]
+    if isinstance(model, Baseline):
+        return model.predict(images)
     height, width = model_image_size(model)
     if height != width:
         raise ValueError(
@@ -105,6 +112,47 @@ def predict_confidence(model, images, batch_size=BATCH_SIZE):
         for image, output in zip(batch, outputs):
             confidences.append(resize_confidence(output, *image.shape[:2]))
     return confidences
+
+
+class Detector(typing.NamedTuple):
+    """A skin detector loaded by `load_detector`: what it is, its name, its weights file."""
+
+    model: object  # a keras.Model or a baselines.Baseline
+    name: str  # the baseline's name, or the network's (its file's stem, or folder's)
+    weights: object  # the Path of its weights, or None for a rule
+
+
+def load_detector(model=None, weights=None):
+    """A skin detector by name: a baseline, or a network's `.keras` file.
+
+    Args:
+        model: a name of `baselines.BASELINES` (`"histogram"` needs `weights`,
+            its `.npz`), or `None` / `"network"` for a network.
+        weights: the network's `.keras` (default: `weights.default_weights_path`),
+            or the histogram's `.npz`.
+
+    Returns:
+        A `Detector`; its `model` is what `predict_confidence` takes.
+
+    Raises:
+        ValueError: an unknown name, or weights where the model takes none.
+        FileNotFoundError: the weights file does not exist.
+
+    Example:
+    >>> load_detector("ycrcb")
+    Detector(model=YCrCbRule(), name='ycrcb', weights=None)
+    """
+    if model in (None, "network"):
+        path = resolve_weights(weights)
+        # `skinseg train` names every network model.keras: its run folder names it.
+        name = path.parent.name if path.stem == "model" else path.stem
+        return Detector(load_skin_model(path), name, path)
+    if model not in BASELINES:
+        raise ValueError(
+            f"Unknown model {model!r}. Choose a baseline ({', '.join(BASELINES)}) or "
+            f"'network' (a .keras file given by --weights)."
+        )
+    return Detector(get_baseline(model, weights), model, None if weights is None else Path(weights))
 
 
 def confidence_to_mask(confidence, threshold=metrics.THRESHOLD):
@@ -286,7 +334,7 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
     """Write `<stem>_mask.png` (0/255) and `<stem>_overlay.png` for each photograph.
 
     Args:
-        model: a skin model (see `predict_confidence`).
+        model: a skin model or a baseline (see `predict_confidence`).
         paths: image files any `data.readers.load_image` accepts (EXIF-rotated;
             grayscale, RGBA, palette and 16-bit converted to RGB). Stems must be
             distinct (`collect_images` checks).

@@ -235,6 +235,30 @@ PROFILES = {
             "paper's 2620 images"
         ),
     ),
+    "finetune": Profile(
+        name="finetune",
+        epochs=20,
+        patience=6,
+        batch_size=16,
+        image_size=128,
+        pretrain_images=None,
+        target_train=100,
+        target_eval=300,
+        validation_fraction=0.2,
+        learning_rate=0.01,
+        fine_tune_learning_rate=0.001,
+        precision="float32",
+        augment="tf",
+        closeup=0.5,
+        photometric=0.8,
+        lesions=0.3,
+        epoch_images=48,
+        description=(
+            "fine-tuning a trained network on a user's own photographs in minutes on a "
+            "CPU: the robust augmentation, the paper's fine-tuning rate 0.001, epochs of "
+            "48 images (3 steps), at most 20, patience 6; the input size is the network's"
+        ),
+    ),
     "quick": Profile(
         name="quick",
         epochs=15,

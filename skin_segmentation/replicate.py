@@ -1,18 +1,17 @@
 """Replication of Table I: every preset in every scenario, its splits, records and notes.
 
 `replicate` draws the splits once (`RESULTS/splits.json`), runs each cell of
-`scenarios` in Table I order, and writes the tables (`tables`) with notes on the
-profile, the data and the device above them. A cell whose `record.h5` exists is
-not run again, so an interrupted `replicate` is continued by running the same
-command again.
+`scenarios` in Table I order, scores the colour baselines on the same images
+(`RESULTS/baselines.csv`, rows of Table I for scale), and writes the tables
+(`tables`) with notes on the profile, the data and the device above them, and
+their figures (`plots`: `table1.png`, `training_curves.png`). A cell whose
+`record.h5` exists is not run again, so an interrupted `replicate` is continued
+by running the same command again.
 """
 
 import time
 from pathlib import Path
 
-import numpy as np
-
-from skin_segmentation import metrics
 from skin_segmentation.data.readers import read_dataset, read_datasets
 from skin_segmentation.data.splits import (
     read_splits,
@@ -24,12 +23,21 @@ from skin_segmentation.data.splits import (
 )
 from skin_segmentation.models import PRESETS, SCENARIOS
 from skin_segmentation.profiles import get_profile
-from skin_segmentation.records import atomic_path, read_record, record_path
-from skin_segmentation.scenarios import EvaluationSet, score_cell, train_cell, write_cell
+from skin_segmentation.plots import write_results_figures
+from skin_segmentation.records import atomic_path, read_record, record_path, write_csv_atomic
+from skin_segmentation.scenarios import (
+    EvaluationSet,
+    score_baselines,
+    score_cell,
+    train_cell,
+    write_cell,
+)
 from skin_segmentation.system import describe_device
-from skin_segmentation.tables import write_results_tables
+from skin_segmentation.tables import BASELINES_NAME, write_results_tables
 
 SPLITS_NAME = "splits.json"
+# Baselines in Table I's rows, for scale: no training, milliseconds at the cells' size.
+TABLE_BASELINES = ("all_skin", "ycrcb", "hsv")
 SPLIT_NAMES = ("pool_train", "pool_validation", "target_train", "target_validation", "target_eval")
 
 
@@ -141,7 +149,8 @@ def replicate(
 
     Returns:
         The Table I DataFrame (`tables.make_table1`), also written to
-        `out_dir/table1.csv` and `out_dir/table1.md`.
+        `out_dir/table1.csv` and `out_dir/table1.md`, and drawn in
+        `out_dir/table1.png` beside `out_dir/training_curves.png`.
 
     Example:
     >>> from skin_segmentation.data.sample import sample_datasets  # doctest: +SKIP
@@ -210,26 +219,12 @@ def replicate(
 
     if evaluation is None:
         evaluation = EvaluationSet(splits["target_eval"], profile.image_size)
-    data["all_skin_jaccard"], data["all_skin_dice"] = all_skin_scores(evaluation.masks)
+    write_csv_atomic(out_dir / BASELINES_NAME, score_baselines(evaluation, TABLE_BASELINES))
     in_folder = [p for p in PRESETS if any(record_path(out_dir, p, s).is_file() for s in SCENARIOS)]
     notes = table_notes(profile, data, device, command, in_folder)
-    return write_results_tables(out_dir, notes=notes)
-
-
-def all_skin_scores(masks):
-    """Mean per-image Jaccard and Dice of calling every pixel skin: the floor to beat.
-
-    Example:
-    >>> import numpy as np
-    >>> all_skin_scores(np.array([[[1, 1], [0, 0]]]))
-    (0.5, 0.6666666666666666)
-    """
-    jaccards, dices = [], []
-    for mask in masks:
-        everything = np.ones(mask.shape, dtype=bool)
-        jaccards.append(metrics.jaccard_index(mask, everything))
-        dices.append(metrics.dice_coefficient(mask, everything))
-    return float(np.mean(jaccards)), float(np.mean(dices))
+    table = write_results_tables(out_dir, notes=notes)
+    write_results_figures(out_dir, table)
+    return table
 
 
 def _release_memory():
@@ -261,9 +256,11 @@ def table_notes(profile, data, device, command, models):
         f"{data['target_eval_images']} evaluation images.",
         f"- Scores: mean per-image Jaccard index (Dice coefficient) of the target's "
         f"{data['target_eval_images']} evaluation images at threshold 0.5, computed at the "
-        f"network's {size}x{size} input on masks resized to it (not at full resolution). "
-        f"For scale, calling every pixel skin scores {data['all_skin_jaccard']:.2f} "
-        f"({data['all_skin_dice']:.2f}) on these images.",
+        f"network's {size}x{size} input on masks resized to it (not at full resolution).",
+        f"- Baselines, for scale: detectors without a network, scored on the same {size}x{size} "
+        f"images and masks; one score for every scenario, since they train on nothing. "
+        f"all_skin calls every pixel skin; ycrcb and hsv are the explicit colour rules of "
+        f"Chai and Ngan 1999 and Sobottka and Pitas 1998 (`skin_segmentation/baselines/rules.py`).",
         f"- Parameters: ours at {size}x{size} input (the fully-connected bottleneck of the "
         f"two large networks grows with the input){miniature}; the paper's at 128x128.",
         f"- Seconds per epoch: ours are the median pre-training epoch ({data['pool_train_images']} "

@@ -24,6 +24,7 @@ per-image Jaccard index and Dice coefficient at threshold 0.5 are reported.
 import dataclasses
 import time
 
+import numpy as np
 import pandas as pd
 
 from skin_segmentation import metrics
@@ -237,3 +238,30 @@ def score_cell(run, evaluation, batch_size):
         run.result.model, evaluation.images, evaluation.masks, evaluation.stems, batch_size
     )
     return per_image, confidence, time.perf_counter() - started
+
+
+def score_baselines(evaluation, names):
+    """Mean Jaccard and Dice of baselines on the cells' evaluation images, as the cells see them.
+
+    The baselines (`baselines.get_baseline`; untrained ones) are applied to the
+    uint8 evaluation images at the networks' input size, and scored on the same
+    resized masks, so their rows in Table I compare with the networks' like for like.
+
+    Args:
+        evaluation: the `EvaluationSet` of the cells.
+        names: baseline names, e.g. `("all_skin", "ycrcb")`.
+
+    Returns:
+        A DataFrame with `tables.BASELINE_COLUMNS`, one row per baseline.
+    """
+    from skin_segmentation.baselines import get_baseline
+    from skin_segmentation.tables import BASELINE_COLUMNS
+
+    rows = []
+    for name in names:
+        confidences = get_baseline(name).predict(list(evaluation.images_uint8))
+        jaccards = [metrics.jaccard_index(mask, c) for mask, c in zip(evaluation.masks, confidences)]
+        dices = [metrics.dice_coefficient(mask, c) for mask, c in zip(evaluation.masks, confidences)]
+        rows.append({"baseline": name, "mean_jaccard": float(np.mean(jaccards)),
+                     "mean_dice": float(np.mean(dices)), "eval_images": len(jaccards)})
+    return pd.DataFrame(rows, columns=list(BASELINE_COLUMNS))

@@ -33,6 +33,9 @@ RUN_COLUMNS = (
     "profile",
     "seed",
 )
+# `replicate` scores detectors without a network on the same images, for scale.
+BASELINES_NAME = "baselines.csv"
+BASELINE_COLUMNS = ("baseline", "mean_jaccard", "mean_dice", "eval_images")
 SCENARIO_TITLES = {
     "direct_transfer": "direct transfer",
     "direct_training": "direct training",
@@ -82,18 +85,22 @@ def collect_per_image(results_dir):
     return pd.concat(frames, ignore_index=True)
 
 
-def make_table1(runs):
+def make_table1(runs, baselines=None):
     """Table I as a DataFrame: ours beside the paper's, one row per preset.
 
     Columns: `preset`, for each scenario `<scenario>_jaccard`, `<scenario>_dice`,
     `paper_<scenario>_jaccard`, `paper_<scenario>_dice`; then `parameters`,
     `paper_parameters`, `seconds_per_epoch` (of the pre-training, the longest
     training, taken from the direct-transfer cell, else the direct-training one),
-    `pretrain_images` (training images per pre-training epoch) and
-    `paper_seconds_per_epoch`. Figures the paper does not give are NaN.
+    `pretrain_images` (training images per pre-training epoch),
+    `paper_seconds_per_epoch` and `baseline` (False for the networks). Figures
+    the paper does not give are NaN.
 
     Args:
         runs: the DataFrame of `collect_runs`.
+        baselines: a DataFrame of `BASELINE_COLUMNS`, or None; each baseline is a
+            row after the networks' with its one score in every scenario (it
+            trains on nothing) and `baseline` True.
     """
     runs = pd.DataFrame(runs)
     rows = []
@@ -123,6 +130,16 @@ def make_table1(runs):
             float(cells.loc[timing, "train_images"]) if timing else np.nan
         )
         row["paper_seconds_per_epoch"] = _figure(paper and paper.seconds_per_epoch)
+        row["baseline"] = False
+        rows.append(row)
+    for baseline in [] if baselines is None else pd.DataFrame(baselines).itertuples():
+        row = {"preset": baseline.baseline}
+        for scenario in SCENARIOS:
+            row.update({f"{scenario}_jaccard": float(baseline.mean_jaccard),
+                        f"{scenario}_dice": float(baseline.mean_dice),
+                        f"paper_{scenario}_jaccard": np.nan, f"paper_{scenario}_dice": np.nan})
+        row.update({"parameters": 0, "paper_parameters": np.nan, "seconds_per_epoch": np.nan,
+                    "pretrain_images": np.nan, "paper_seconds_per_epoch": np.nan, "baseline": True})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -150,6 +167,11 @@ def _seconds(value):
     return "n/a" if pd.isna(value) else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def _is_baseline(row):
+    value = row.get("baseline", False)  # tables written before baselines have no such column
+    return not pd.isna(value) and bool(value)
+
+
 def table1_markdown(table, notes=()):
     """Render `make_table1`'s DataFrame as Markdown, `notes` as lines above it.
 
@@ -162,6 +184,11 @@ def table1_markdown(table, notes=()):
     header += ["parameters: ours", "parameters: paper", "s/epoch: ours", "s/epoch: paper"]
     lines = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
     for _, row in table.iterrows():
+        if _is_baseline(row):  # no paper figure, no training: "-", not "n/a"
+            score = _score(row[f"{SCENARIOS[0]}_jaccard"], row[f"{SCENARIOS[0]}_dice"])
+            cells = [f"{row['preset']} (baseline)", *[score, "-"] * len(SCENARIOS), "0", "-", "-", "-"]
+            lines.append(f"| {' | '.join(cells)} |")
+            continue
         cells = [row["preset"]]
         for scenario in SCENARIOS:
             cells.append(_score(row[f"{scenario}_jaccard"], row[f"{scenario}_dice"]))
@@ -180,7 +207,8 @@ def write_results_tables(results_dir, notes=()):
     """Write `runs.csv`, `per_image.csv`, `table1.csv` and `table1.md` of a results folder.
 
     Args:
-        results_dir: the folder holding `<preset>/<scenario>/record.h5` files.
+        results_dir: the folder holding `<preset>/<scenario>/record.h5` files
+            (and `BASELINES_NAME`, whose rows join the table, when present).
         notes: Markdown lines put above the table in `table1.md` (title, profile,
             data, command).
 
@@ -191,7 +219,8 @@ def write_results_tables(results_dir, notes=()):
     runs = collect_runs(results_dir)
     write_csv_atomic(results_dir / "runs.csv", runs)
     write_csv_atomic(results_dir / "per_image.csv", collect_per_image(results_dir))
-    table = make_table1(runs)
+    baselines = results_dir / BASELINES_NAME
+    table = make_table1(runs, pd.read_csv(baselines) if baselines.is_file() else None)
     write_csv_atomic(results_dir / "table1.csv", table)
     write_text_atomic(results_dir / "table1.md", table1_markdown(table, notes))
     return table

@@ -64,8 +64,8 @@ def test_skin_centred_closeups_give_frames_full_of_skin():
 
 
 def test_closeup_probability_zero_keeps_every_image():
-    images, masks = coloured_by_mask(size=16)
-    out, out_masks = crop_closeups(images, masks, np.zeros((8, 32, 32, 3), "uint8"), np.zeros((8, 32, 32), "uint8"),
+    images, masks = coloured_by_mask(size=32)
+    out, out_masks = crop_closeups(images, masks, np.zeros((8, 64, 64, 3), "uint8"), np.zeros((8, 64, 64), "uint8"),
                                    SEED, CloseupConfig(probability=0.0))
     np.testing.assert_array_equal(out.numpy(), images.astype("float32"))
     np.testing.assert_array_equal(out_masks.numpy(), masks.astype("float32"))
@@ -132,3 +132,22 @@ def test_robust_profile_switches_are_on_and_paper_is_untouched():
     assert robust.image_size == paper.image_size == 128
     with pytest.raises(ValueError, match="lesions"):
         robust.replace(lesions=1.5)
+
+
+def test_an_all_zero_mask_is_a_valid_pair(tmp_path):
+    from PIL import Image
+
+    from skin_segmentation.data.inspect import inspect_dataset
+    from skin_segmentation.data.readers import load_pair, read_dataset
+
+    for part in ("images", "masks"):
+        (tmp_path / part).mkdir()
+    Image.fromarray(np.full((24, 32, 3), 180, "uint8")).save(tmp_path / "images" / "room.jpg")
+    Image.fromarray(np.zeros((24, 32), "uint8")).save(tmp_path / "masks" / "room.png")
+    pairs = read_dataset(tmp_path)
+    image, mask = load_pair(pairs[0])
+    assert image.shape == (24, 32, 3) and mask.sum() == 0
+    summary = inspect_dataset(tmp_path)
+    assert (summary["usable"], summary["problem_count"], summary["skin_fraction"]["max"]) == (1, 0, 0.0)
+    _, masks = next(iter(make_dataset(pairs, 16, 1, augment="tf", closeup=CloseupConfig(1.0), lesions=1.0)))
+    assert float(masks.numpy().sum()) == 0.0

@@ -16,10 +16,11 @@ PACKAGE = "skin_segmentation"
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
     ("skin_segmentation", "quiet", "models", "losses", "metrics"),
-    ("data", "records", "problems", "tables", "profiles", "system", "distribute", "weights"),
+    ("data", "records", "problems", "tables", "profiles", "system", "distribute", "weights",
+     "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
-    ("scenarios",),
+    ("scenarios", "generalization", "finetune"),
     ("replicate",),
     ("cli", "experiments"),
 )

@@ -16,7 +16,7 @@ from skin_segmentation.data import read_splits, sample_datasets
 from skin_segmentation.models import PRESETS, SCENARIOS
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.records import read_record, record_path
-from skin_segmentation.replicate import prepare_splits, replicate
+from skin_segmentation.replicate import TABLE_BASELINES, prepare_splits, replicate
 from skin_segmentation.tables import RUN_COLUMNS
 from skin_segmentation.training import read_state, weights_fingerprint
 
@@ -120,7 +120,8 @@ def test_tables_are_readable_by_pandas_and_match_the_records(results):
     per_image = pd.read_csv(out / "per_image.csv")
     assert len(per_image) == 9 * TINY.target_eval
     table1 = pd.read_csv(out / "table1.csv")
-    assert table1["preset"].tolist() == list(PRESETS)
+    assert table1["preset"].tolist() == [*PRESETS, *TABLE_BASELINES]
+    assert table1["baseline"].tolist() == [False] * len(PRESETS) + [True] * len(TABLE_BASELINES)
     unet = table1.set_index("preset").loc["unet"]
     assert unet["fine_tuning_jaccard"] == pytest.approx(
         runs.set_index(["preset", "scenario"]).loc[("unet", "fine_tuning"), "mean_jaccard"]
@@ -129,7 +130,23 @@ def test_tables_are_readable_by_pandas_and_match_the_records(results):
     markdown = (out / "table1.md").read_text()
     assert "pytest" in markdown and "`tiny`" in markdown
     assert "32x32" in markdown and "not at full resolution" in markdown
-    assert markdown.count("\n| ") == 1 + len(PRESETS)  # header + one row per preset
+    # Header, one row per preset, one per baseline.
+    assert markdown.count("\n| ") == 1 + len(PRESETS) + len(TABLE_BASELINES)
+    assert "| ycrcb (baseline) |" in markdown
+    assert (out / "table1.png").stat().st_size > 0 and (out / "training_curves.png").stat().st_size > 0
+
+
+def test_baselines_are_scored_on_the_cells_images(results):
+    out, _ = results
+    masks = read_record(record_path(out, "unet", "fine_tuning"))["eval_masks"]
+    baselines = pd.read_csv(out / "baselines.csv").set_index("baseline")
+    assert list(baselines.index) == list(TABLE_BASELINES)
+    # Calling every pixel skin scores each image's skin fraction (0 for an image without skin).
+    assert baselines.loc["all_skin", "mean_jaccard"] == pytest.approx(np.mean(masks.mean(axis=(1, 2))))
+    assert (baselines["eval_images"] == TINY.target_eval).all()
+    table1 = pd.read_csv(out / "table1.csv").set_index("preset")
+    for scenario in SCENARIOS:
+        assert table1.loc["all_skin", f"{scenario}_jaccard"] == baselines.loc["all_skin", "mean_jaccard"]
 
 
 def test_replicate_again_skips_finished_cells_and_reruns_a_missing_one(results, capsys):

@@ -14,10 +14,10 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from skin_segmentation.cli import data, evaluate, export, predict, replicate, train  # noqa: E402
+from skin_segmentation.cli import data, datasets, evaluate, export, finetune, predict, replicate, train  # noqa: E402
 
 EXIT_BAD_INPUT = 2
-COMMAND_MODULES = (data, train, replicate, evaluate, predict, export)
+COMMAND_MODULES = (data, datasets, train, finetune, replicate, evaluate, predict, export)
 
 
 def build_parser():

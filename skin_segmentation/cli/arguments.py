@@ -9,3 +9,13 @@ def split_dirs(value):
     ['data/sfa', 'data/hgr']
     """
     return [part for part in value.split(",") if part]
+
+
+def split_names(value):
+    """`"a,b"` -> `["a", "b"]`; `"none"` or `""` -> `[]`: a comma-separated list of names.
+
+    Example:
+    >>> split_names("all_skin,ycrcb"), split_names("none")
+    (['all_skin', 'ycrcb'], [])
+    """
+    return [] if value.strip().lower() == "none" else split_dirs(value)

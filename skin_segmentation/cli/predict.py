@@ -5,31 +5,37 @@ import sys
 
 
 def run(args):
-    """`skinseg predict [IMAGE_OR_DIR...] [--examples] --out DIR [--weights W]`.
+    """`skinseg predict [IMAGE_OR_DIR...] [--examples] --out DIR [--model NAME] [--weights W]`.
 
     Exit 0 when every photograph got its mask, 1 when some could not be read
     (each is reported on stderr and in `DIR/problems.csv`); with `--strict`,
     2 at the first one.
     """
     from skin_segmentation.data.examples import EXAMPLES, example_photos
-    from skin_segmentation.inference import collect_images, output_paths, predict_files, unfinished
+    from skin_segmentation.inference import (
+        collect_images,
+        load_detector,
+        output_paths,
+        predict_files,
+        unfinished,
+    )
     from skin_segmentation.problems import ProblemLog
-    from skin_segmentation.weights import load_skin_model, resolve_weights
 
     inputs = list(args.inputs) + (example_photos() if args.examples else [])
     if not inputs:
         raise ValueError("name photographs or folders of them, or pass --examples.")
     paths = collect_images(inputs, out_dir=args.out)
     pending = unfinished(paths, args.out) if args.skip_existing else paths
-    weights = resolve_weights(args.weights)
-    model = load_skin_model(weights)
+    detector = load_detector(args.model, args.weights)
     log = ProblemLog("skinseg predict", strict=args.strict)
     written = predict_files(
-        model, pending, args.out, batch_size=args.batch_size, progress=True, on_error=log.add
+        detector.model, pending, args.out, batch_size=args.batch_size, progress=True,
+        on_error=log.add,
     )
     problems_csv = log.write_csv(args.out)
     print(json.dumps({
-        "n": len(written), "out": str(args.out), "weights": str(weights),
+        "n": len(written), "out": str(args.out), "model": detector.name,
+        "weights": None if detector.weights is None else str(detector.weights),
         "skipped_existing": len(paths) - len(pending),
         "problems": log.listed(), "problem_count": len(log),
         "problems_csv": None if problems_csv is None else str(problems_csv),
@@ -48,7 +54,11 @@ def add_parser(commands):
     predict.add_argument("--examples", action="store_true",
                          help="also the four example photographs shipped with the package")
     predict.add_argument("--out", required=True)
-    predict.add_argument("--weights", default=None, help="a .keras file (default: bundled U-Net)")
+    predict.add_argument("--model", default=None,
+                         help="a baseline: all_skin, ycrcb, hsv, histogram (with --weights "
+                              "its .npz); default: the network of --weights")
+    predict.add_argument("--weights", default=None,
+                         help="a .keras file (default: bundled U-Net), or a histogram's .npz")
     predict.add_argument("--batch-size", type=int, default=16, help="images per network call")
     predict.add_argument("--skip-existing", action="store_true",
                          help="leave out photographs whose mask and overlay are already in --out "

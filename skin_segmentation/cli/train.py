@@ -54,6 +54,30 @@ def write_training_splits(args, profile, train_pairs, validation_pairs):
         )
 
 
+def run_histogram(args, profile):
+    """`skinseg train --model histogram`: count colours on the pool, threshold on validation.
+
+    The same pairs and validation split as a network's training; writes
+    `RUN/histogram.npz` and `RUN/splits.json`.
+    """
+    from skin_segmentation.baselines import HISTOGRAM_NAME, fit_histogram
+    from skin_segmentation.data.splits import split_validation
+    from skin_segmentation.inference import progress_bar
+
+    pairs = training_pairs(args, profile)
+    train_pairs, validation_pairs = split_validation(
+        pairs, fraction=profile.validation_fraction, seed=profile.seed
+    )
+    write_training_splits(args, profile, train_pairs, validation_pairs)
+    print(f"Counting colours of {len(train_pairs)} images, choosing the threshold on "
+          f"{len(validation_pairs)}; writing {args.out}", flush=True)
+    with progress_bar(len(train_pairs) + len(validation_pairs)) as advance:
+        model = fit_histogram(train_pairs, validation_pairs, bins=args.bins, progress=advance)
+    path = model.save(Path(args.out) / HISTOGRAM_NAME)
+    print(json.dumps({"model": str(path), "threshold": model.threshold, **model.info}))
+    return 0
+
+
 def run(args):
     """`skinseg train`: train one preset on folders of pairs; see `skinseg train -h`.
 
@@ -69,6 +93,8 @@ def run(args):
     from skin_segmentation.training import MODEL_NAME, train
 
     profile = get_profile(args.profile)
+    if args.model == "histogram":
+        return run_histogram(args, profile)
     if args.precision:
         # distribute: "auto" is the machine's fastest native precision.
         profile = profile.replace(precision=resolve_precision(args.precision))
@@ -78,6 +104,14 @@ def run(args):
         from skin_segmentation.distribute import get_strategy
 
         strategy = get_strategy(args.strategy)
+    network = args.model
+    if args.init:
+        from skin_segmentation.training import network_to_fine_tune
+
+        saved_network, profile = network_to_fine_tune(args.init, profile)
+        # Under a strategy the network is built in its scope from the preset
+        # (init_weights then copies the saved weights into it).
+        network = saved_network if strategy is None else args.model
     pairs = training_pairs(args, profile)
     train_pairs, validation_pairs = split_validation(
         pairs, fraction=profile.validation_fraction, seed=profile.seed
@@ -90,7 +124,7 @@ def run(args):
         flush=True,
     )
     result = train(
-        args.model,
+        network,
         train_pairs,
         validation_pairs,
         args.out,
@@ -115,10 +149,14 @@ def run(args):
 
 def add_parser(commands):
     train = commands.add_parser("train", help="train one network")
-    train.add_argument("--model", default="unet", help="preset: unet, unet_large, dense_residual_unet")
+    train.add_argument("--model", default="unet",
+                       help="preset: unet, unet_large, dense_residual_unet; or histogram (the "
+                            "Jones-Rehg colour histogram, RUN/histogram.npz, no network)")
     train.add_argument("--data", required=True, type=split_dirs, help="DIR[,DIR...]")
     train.add_argument("--out", required=True, help="run folder")
-    train.add_argument("--init", default=None, help="weights (.keras) to start from")
+    train.add_argument("--init", default=None, 
+                       help="a .keras network to fine-tune: its own architecture, at its "
+                            "own input size")
     train.add_argument("--profile", default="quick", help="paper, quick or tiny")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--target-train", default=None, metavar="DIR",
@@ -130,4 +168,5 @@ def add_parser(commands):
                        help="float32, mixed_bfloat16, mixed_float16, or auto (the device's fastest "
                             "measured choice); default: the profile's")
     train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--bins", type=int, default=32, help="histogram cells per RGB channel")
     train.set_defaults(handler=run)

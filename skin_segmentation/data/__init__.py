@@ -3,6 +3,8 @@
 `readers` find and decode pairs safely, `splits` draws the paper's splits from a
 seed, `pipeline` builds the tf.data input, `augment` holds the two augmentation
 backends, `inspect` checks a folder, and `sample` points at the shipped sample.
+`fetch` gets the public datasets of `catalog` (`download`, `archive`, `convert`)
+and checks them against the shipped `manifest`s (`skinseg data`).
 """
 
 from skin_segmentation.data.augment import (

@@ -11,6 +11,7 @@ from skin_segmentation.training.compile import (
     build_for_profile,
     compile_model,
     load_initial_weights,
+    network_to_fine_tune,
     weights_fingerprint,
 )
 from skin_segmentation.training.loop import train
@@ -35,6 +36,7 @@ __all__ = [
     "build_for_profile",
     "compile_model",
     "load_initial_weights",
+    "network_to_fine_tune",
     "read_state",
     "train",
     "weights_fingerprint",

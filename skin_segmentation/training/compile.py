@@ -126,3 +126,47 @@ def build_for_profile(preset, profile):
     """
     profile = get_profile(profile)
     return build_model(preset, input_shape=profile.input_shape, **profile.overrides_for(preset))
+
+
+def network_to_fine_tune(path, profile):
+    """The network saved at `path` and the profile to fine-tune it with.
+
+    Fine-tuning trains the saved network itself, in its own architecture, at
+    its own input size: a profile of another `image_size` is adapted to the
+    network (with a printed note), never the network to the profile, so that a
+    128-pixel model is not silently fine-tuned at 64 pixels.
+
+    Args:
+        path: a `.keras` skin model (e.g. the bundled `weights/unet.keras`).
+        profile: a `Profile` or its name.
+
+    Returns:
+        `(model, profile)`: the uncompiled network and the profile at its size.
+
+    Raises:
+        ValueError: the file is not a skin model of a square input (the message
+            names the file and both sizes).
+
+    Example:
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp() + "/tiny.keras"
+    >>> build_model("unet", input_shape=(32, 32, 3), filters=(4, 8, 16)).save(path)
+    >>> model, profile = network_to_fine_tune(path, "quick")  # quick is 64 px
+    Fine-tuning ... at its own input size, 32x32 (the quick profile's is 64x64).
+    >>> profile.image_size
+    32
+    """
+    from skin_segmentation.weights import load_skin_model, model_image_size
+
+    profile = get_profile(profile)
+    model = load_skin_model(path)
+    height, width = model_image_size(model)
+    if height != width:
+        raise ValueError(
+            f"{path}: fine-tuning needs a square input; this network takes {height}x{width}."
+        )
+    if height != profile.image_size:
+        print(f"Fine-tuning {path} at its own input size, {height}x{width} (the {profile.name} "
+              f"profile's is {profile.image_size}x{profile.image_size}).")
+        profile = profile.replace(image_size=height)
+    return model, profile

@@ -1,0 +1,64 @@
+"""Fine-tuning as a user does it: the network's own size, and scores before and after."""
+
+import json
+
+import numpy as np
+import pytest
+
+from skin_segmentation.cli import main
+from skin_segmentation.data.sample import sample_datasets
+from skin_segmentation.finetune import fine_tune
+from skin_segmentation.models import build_model
+from skin_segmentation.profiles import get_profile
+from skin_segmentation.training import network_to_fine_tune
+from skin_segmentation.weights import load_skin_model, model_image_size
+
+
+@pytest.fixture(scope="module")
+def tiny_network(tmp_path_factory):
+    """A miniature U-Net saved at 32x32, the size of the `tiny` profile."""
+    path = tmp_path_factory.mktemp("init") / "tiny32.keras"
+    build_model("unet", input_shape=(32, 32, 3), filters=(4, 8, 16)).save(path)
+    return path
+
+
+@pytest.fixture
+def profile_at_64(tmp_path):
+    path = tmp_path / "tiny64.json"
+    path.write_text(json.dumps({"base": "tiny", "name": "tiny64", "image_size": 64, "epochs": 1}))
+    return path
+
+
+def test_network_to_fine_tune_adopts_the_networks_input_size(tiny_network, capsys):
+    model, profile = network_to_fine_tune(tiny_network, get_profile("tiny").replace(image_size=64))
+    assert profile.image_size == 32
+    assert model_image_size(model) == (32, 32)
+    assert "at its own input size, 32x32" in capsys.readouterr().out
+
+
+def test_train_init_trains_at_the_init_networks_size(tiny_network, profile_at_64, tmp_path, capsys):
+    abdomen = sample_datasets()[1]
+    out = tmp_path / "run"
+    code = main(["train", "--data", str(abdomen), "--out", str(out), "--init", str(tiny_network),
+                 "--profile", str(profile_at_64)])
+    assert code == 0
+    assert "own input size, 32x32 (the tiny64 profile's is 64x64)" in capsys.readouterr().out
+    trained = load_skin_model(out / "model.keras")
+    assert model_image_size(trained) == (32, 32)
+    start = load_skin_model(tiny_network)
+    moved = [not np.array_equal(a, b) for a, b in zip(start.get_weights(), trained.get_weights())]
+    assert any(moved)
+
+
+def test_fine_tune_reports_scores_before_and_after_on_held_out_pairs(tiny_network, tmp_path):
+    abdomen = sample_datasets()[1]
+    profile = get_profile("finetune").replace(epochs=2, patience=1, epoch_images=8, batch_size=4)
+    result = fine_tune(abdomen, tmp_path / "ft", weights=tiny_network, profile=profile, verbose=0)
+    scores = json.loads((tmp_path / "ft" / "finetune_scores.json").read_text())
+    assert result.held_out == scores["held_out"] > 0
+    assert result.trained_on + result.held_out == len(list((abdomen / "images").iterdir()))
+    for when in ("before", "after"):
+        assert 0.0 <= scores[when]["two_class_miou"] <= 1.0
+        assert scores[when]["n"] == result.held_out
+    assert (tmp_path / "ft" / "model.keras").is_file()
+    assert result.table()[0] == "| score | before | after |"

@@ -1,0 +1,79 @@
+"""The generalization report: pooled set scores, folds, and the report's command at tiny scale."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from skin_segmentation.data.sample import sample_datasets
+from skin_segmentation.evaluation import set_scores
+from skin_segmentation.generalization import kfolds
+from skin_segmentation.models import build_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_set_scores_pool_pixels_over_images():
+    frame = pd.DataFrame({
+        "height": [10, 10], "width": [10, 10],
+        "tp": [50, 0], "fp": [10, 0], "fn": [0, 20], "jaccard": [50 / 60, 0.0],
+    })
+    scores = set_scores(frame)
+    tn = 200 - 50 - 10 - 20
+    assert scores["pooled_jaccard"] == pytest.approx(50 / 80)
+    assert scores["two_class_miou"] == pytest.approx((50 / 80 + tn / (tn + 30)) / 2)
+    assert scores["pixel_precision"] == pytest.approx(50 / 60)
+    assert scores["pixel_recall"] == pytest.approx(50 / 70)
+    assert scores["mean_jaccard"] == pytest.approx(25 / 60)
+
+
+def test_kfolds_hold_every_pair_out_once():
+    pairs = [f"p{i:02d}" for i in range(13)]
+    folds = kfolds(pairs, 5, seed=3)
+    held = [pair for _, fold in folds for pair in fold]
+    assert sorted(held) == pairs
+    for training, fold in folds:
+        assert not set(training) & set(fold) and len(training) + len(fold) == 13
+    with pytest.raises(ValueError, match="k"):
+        kfolds(pairs, 1)
+
+
+def small_copy(source, destination, count):
+    """The first `count` pairs of a sample folder, as a folder of their own."""
+    for part in ("images", "masks"):
+        (destination / part).mkdir(parents=True)
+    for image in sorted((source / "images").iterdir())[:count]:
+        shutil.copy(image, destination / "images" / image.name)
+        shutil.copy(source / "masks" / f"{image.stem}.png", destination / "masks" / f"{image.stem}.png")
+    return destination
+
+
+def test_report_command_runs_on_the_shipped_sample_at_tiny_scale(tmp_path):
+    pretrain, target = sample_datasets()
+    root = tmp_path / "data"
+    for folder in [*pretrain, target]:
+        small_copy(folder, root / folder.name, 12)
+    small_copy(target, root / "clinical", 6)
+    weights = tmp_path / "tiny.keras"
+    build_model("unet", input_shape=(32, 32, 3), filters=(4, 8, 16)).save(weights)
+    out = tmp_path / "report"
+    command = [sys.executable, str(REPO / "experiments" / "generalization.py"), "--data-root", str(root),
+               "--pool", "sfa,fasseg,hgr_subset,abdomen", "--loso", "hgr_subset,abdomen",
+               "--loso-profile", "tiny", "--clinical", "clinical", "--weights", str(weights),
+               "--finetune-profile", "tiny", "--folds", "3", "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = pd.read_csv(out / "generalization.csv")
+    loso = rows[rows["experiment"] == "leave_one_source_out"]
+    assert set(loso["held_out"]) == {"hgr_subset", "abdomen"}
+    assert set(loso["model"]) == {"unet", "all_skin", "ycrcb"}
+    kfold = rows[rows["experiment"] == "kfold_finetune"]
+    pooled = kfold[kfold["held_out"] == "all folds"].set_index("model")
+    assert set(pooled.index) == {"direct", "fine-tuned", "all_skin", "ycrcb"}
+    assert (pooled["n"] == 6).all()
+    assert pooled.loc["all_skin", "pixel_recall"] == pytest.approx(1.0)
+    markdown = (out / "generalization.md").read_text()
+    assert "## Leave one source out" in markdown and "## k-fold fine-tuning" in markdown
