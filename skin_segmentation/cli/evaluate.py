@@ -25,7 +25,7 @@ def run(args):
 
     Exit 0 when every pair was scored, 1 when some could not be read (each is
     reported on stderr, in the JSON line's `problems`, and in `problems.csv`
-    beside `--out`); with `--strict` (and always with `--by tone`), 2 at the first.
+    beside `--out`); with `--strict`, 2 at the first one.
     """
     from skin_segmentation.baselines import get_baseline
     from skin_segmentation.data.readers import read_dataset
@@ -52,7 +52,8 @@ def run(args):
         prefix = _report_prefix(args)
         title = f"{Path(args.data).name} ({args.split}, {len(pairs)} images)"
         per_image, reports, paths = evaluate_by_tone(
-            detectors, pairs, out=prefix, batch_size=args.batch_size, progress=True, title=title
+            detectors, pairs, out=prefix, batch_size=args.batch_size, progress=True, title=title,
+            on_error=log.add,
         )
         for by, (table, gaps) in reports.items():
             print(groups_markdown(table, gaps, title=f"{title} by {by.replace('_', ' ')}"))

@@ -1,4 +1,4 @@
-"""`skinseg predict`: skin masks and overlays for photographs."""
+"""`skinseg predict`: skin masks and overlays for photographs, or for the examples."""
 
 import json
 import sys
@@ -12,7 +12,13 @@ def run(args):
     2 at the first one.
     """
     from skin_segmentation.data.examples import EXAMPLES, example_photos
-    from skin_segmentation.inference import collect_images, load_detector, output_paths, predict_files, unfinished
+    from skin_segmentation.inference import (
+        collect_images,
+        load_detector,
+        output_paths,
+        predict_files,
+        unfinished,
+    )
     from skin_segmentation.problems import ProblemLog
 
     inputs = list(args.inputs) + (example_photos() if args.examples else [])
@@ -23,7 +29,8 @@ def run(args):
     detector = load_detector(args.model, args.weights)
     log = ProblemLog("skinseg predict", strict=args.strict)
     written = predict_files(
-        detector.model, pending, args.out, batch_size=args.batch_size, progress=True, on_error=log.add
+        detector.model, pending, args.out, batch_size=args.batch_size, progress=True,
+        on_error=log.add,
     )
     problems_csv = log.write_csv(args.out)
     print(json.dumps({
