@@ -1,6 +1,7 @@
-"""Evaluation: score a model on a dataset at full resolution (per-image Jaccard and Dice,
-pixel precision, recall and F1 pooled over the dataset), on all of it or on a split,
-and, with `evaluate_by_tone`, per skin-tone group beside the colour baselines.
+"""Evaluation: score a model on a dataset at full resolution (Jaccard and Dice pooled over
+all pixels of the set and as means of per-image scores, pixel precision, recall and F1),
+on all of it or on a split, and, with `evaluate_by_tone`, per skin-tone group beside the
+colour baselines.
 
 The masks come from `inference.predict_confidence`, at each photograph's own size.
 A photograph's tone is that of its ground-truth skin (`tone.skin_tone`), so every
@@ -84,19 +85,35 @@ def select_split(pairs, split="all", seed=SPLIT_SEED, splits_file=None):
 
 
 def summarize(per_image):
-    """Mean Jaccard and Dice over images, and pixel precision/recall/F1 over all pixels.
+    """Jaccard and Dice pooled and per-image means, and pixel precision/recall/F1.
+
+    The pooled scores are the ones to set beside the paper's Table I: each of
+    its Dice figures is 2J/(1+J) of its Jaccard, which holds for scores pooled
+    over all pixels of a set, not for means of per-image scores. (The pooled
+    Dice equals the pixel F1.)
 
     Args:
         per_image: a DataFrame with columns `jaccard`, `dice`, `tp`, `fp`, `fn`
             (as `evaluate_pairs` returns).
 
     Returns:
-        A dict: `mean_jaccard`, `mean_dice`, `pixel_precision`, `pixel_recall`,
-        `pixel_f1`, `n`.
+        A dict: `pooled_jaccard`, `pooled_dice`, `mean_jaccard`, `mean_dice`,
+        `pixel_precision`, `pixel_recall`, `pixel_f1`, `n`.
+
+    Example:
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"jaccard": [0.9, 0.1], "dice": [180 / 190, 2 / 11],
+    ...                       "tp": [90, 1], "fp": [10, 3], "fn": [0, 6]})
+    >>> summary = summarize(frame)
+    >>> round(summary["pooled_jaccard"], 4), round(summary["mean_jaccard"], 4)
+    (0.8273, 0.5)
     """
     tp, fp, fn = (int(per_image[column].sum()) for column in ("tp", "fp", "fn"))
     precision, recall, f1 = metrics.pixel_f1(tp, fp, fn)
+    pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
     return {
+        "pooled_jaccard": pooled_jaccard,
+        "pooled_dice": pooled_dice,
         "mean_jaccard": float(per_image["jaccard"].mean()),
         "mean_dice": float(per_image["dice"].mean()),
         "pixel_precision": float(precision),
@@ -144,6 +161,21 @@ def set_scores(per_image):
     }
 
 
+def _usable(pairs, on_error):
+    """`(pair, image, mask)` of each pair that loads; the others go to `on_error`."""
+    from skin_segmentation.data.readers import DataError, load_pair
+
+    loaded = []
+    for pair in pairs:
+        try:
+            loaded.append((pair, *load_pair(pair)))
+        except DataError as error:
+            if on_error is None:
+                raise
+            on_error(error, pair.image)
+    return loaded
+
+
 def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None):
     """Per-image Jaccard and Dice of a model, each at the image's native resolution.
 
@@ -189,23 +221,7 @@ def _score_row(name, pair, mask, confidence):
     }
 
 
-def _usable(pairs, on_error):
-    """`(pair, image, mask)` of each pair that loads; the others go to `on_error`."""
-    from skin_segmentation.data.readers import DataError, load_pair
-
-    loaded = []
-    for pair in pairs:
-        try:
-            loaded.append((pair, *load_pair(pair)))
-        except DataError as error:
-            if on_error is None:
-                raise
-            on_error(error, pair.image)
-    return loaded
-
-
-def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False,
-                    on_error=None):
+def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None):
     """Per-image scores of several detectors on the same pairs, each pair read once.
 
     Args:
@@ -214,7 +230,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
         batch_size: images per network call.
         progress: draw a progress bar on stderr.
         tone: add `tone.TONE_COLUMNS` and `fitzpatrick_type` (see `evaluate_pairs`).
-        on_error: see `evaluate_pairs`; a pair it receives is left out for every model.
+        on_error: what to do with a pair that cannot be used (see `evaluate_pairs`).
 
     Returns:
         A DataFrame: `model`, then `PER_IMAGE_COLUMNS` (and the tone columns),
@@ -235,8 +251,8 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
     tones, used = [], []
     with progress_bar(len(pairs), enabled=progress) as advance:
         for start in range(0, len(pairs), batch_size):
-            batch = pairs[start : start + batch_size]
-            loaded = _usable(batch, on_error)
+            loaded = _usable(pairs[start : start + batch_size], on_error)
+            used += [pair for pair, _, _ in loaded]
             images = [image for _, image, _ in loaded]
             for name, detector in detectors.items():
                 confidences = predict_confidence(detector, images, batch_size) if loaded else []
@@ -244,8 +260,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
                                for (pair, _, mask), confidence in zip(loaded, confidences)]
             if tone:
                 tones += [skin_tone(image, mask) for _, image, mask in loaded]
-            used += [pair for pair, _, _ in loaded]
-            advance(len(batch))
+            advance(min(batch_size, len(pairs) - start))
     columns = ["model", *PER_IMAGE_COLUMNS]
     frames = [pd.DataFrame(found, columns=columns) for found in rows.values()]
     if tone:
