@@ -26,7 +26,7 @@ def add_parser(commands):
         "finetune",
         help="fine-tune a network on your own photographs; print its scores before and after",
         description="Fine-tune the bundled U-Net (or --weights) on folders of images/ + masks/ "
-                    "(docs/finetune.md). 20%% of the pairs are held out for early stopping and "
+                    "(docs/finetune.md). 20% of the pairs are held out for early stopping and "
                     "scored before and after.",
     )
     finetune.add_argument("--data", required=True, type=split_dirs, help="DIR[,DIR...]")
