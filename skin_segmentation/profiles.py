@@ -114,13 +114,13 @@ class Profile:
                     f"Profile {self.name!r}: `{field}` must be a positive integer. "
                     f"Received: {field}={value!r}"
                 )
-        if self.pretrain_images is not None and (
-            not isinstance(self.pretrain_images, int) or self.pretrain_images < 1
-        ):
-            raise ValueError(
-                f"Profile {self.name!r}: `pretrain_images` must be a positive integer or "
-                f"None. Received: pretrain_images={self.pretrain_images!r}"
-            )
+        for field in ("pretrain_images", "epoch_images"):
+            value = getattr(self, field)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(
+                    f"Profile {self.name!r}: `{field}` must be a positive integer or "
+                    f"None. Received: {field}={value!r}"
+                )
         if self.image_size % 16:
             raise ValueError(
                 f"Profile {self.name!r}: `image_size` must be a multiple of 16 (the "
@@ -147,13 +147,6 @@ class Profile:
             raise ValueError(
                 f"Profile {self.name!r}: `closeup_min_side` must lie in (0, 1]. "
                 f"Received: closeup_min_side={self.closeup_min_side}"
-            )
-        if self.epoch_images is not None and (
-            not isinstance(self.epoch_images, int) or self.epoch_images < 1
-        ):
-            raise ValueError(
-                f"Profile {self.name!r}: `epoch_images` must be a positive integer or None. "
-                f"Received: epoch_images={self.epoch_images!r}"
             )
         if self.pretrain_shares is not None:
             shares = tuple(self.pretrain_shares)
