@@ -3,7 +3,8 @@
 The serving graph holds the whole inference path of `evaluation.predict_confidence`:
 the resize of the uint8 images to the network's input size (Pillow's bilinear
 resize, as training did, reproduced bit for bit in TensorFlow ops), the
-standardization per image and per channel (`data.pipeline.standardize`, traced),
+network's input standardization (`data.pipeline.model_inputs`, traced: per image
+and channel, or nothing for a network that scales raw pixels itself),
 the network, and a bilinear resize of the confidence back to the images' own
 height and width. Users of TF Serving or `tf.saved_model.load` need nothing from
 this package:
@@ -192,14 +193,17 @@ def make_serving_function(model):
     """
     import tensorflow as tf
 
-    from skin_segmentation.data.pipeline import standardize
+    from skin_segmentation.data.pipeline import model_inputs
+    from skin_segmentation.models import standardization_of
 
     height, width = model_image_size(model)
     pass_order = pillow_pass_order()
+    standardization = standardization_of(model)
 
     def serve(images):
         size = tf.shape(images)[1:3]
-        inputs = standardize(pillow_bilinear_resize(images, height, width, pass_order))
+        resized = pillow_bilinear_resize(images, height, width, pass_order)
+        inputs = model_inputs(resized, standardization)
         confidence = tf.cast(model(inputs, training=False), tf.float32)
         return {OUTPUT_NAME: tf.image.resize(confidence, size, method="bilinear")}
 

@@ -44,10 +44,13 @@ MIN_MASK_AGREEMENT = 0.999
 def _fixed_size_endpoint(model):
     import tensorflow as tf
 
-    from skin_segmentation.data.pipeline import standardize
+    from skin_segmentation.data.pipeline import model_inputs
+    from skin_segmentation.models import standardization_of
+
+    standardization = standardization_of(model)
 
     def serve(images):
-        confidence = model(standardize(tf.cast(images, tf.float32)), training=False)
+        confidence = model(model_inputs(images, standardization), training=False)
         return {OUTPUT_NAME: tf.cast(confidence, tf.float32)}
 
     return serve

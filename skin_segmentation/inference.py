@@ -21,6 +21,7 @@ import numpy as np
 
 from skin_segmentation import metrics
 from skin_segmentation.baselines import BASELINES, Baseline, get_baseline
+from skin_segmentation.models import standardization_of
 from skin_segmentation.weights import load_skin_model, model_image_size, resolve_weights
 
 BATCH_SIZE = 16
@@ -104,10 +105,11 @@ def predict_confidence(model, images, batch_size=BATCH_SIZE):
             f"The training pipeline makes square inputs; this model takes "
             f"{height}x{width}. Received: model.input_shape={tuple(model.input_shape)}"
         )
+    standardization = standardization_of(model)
     confidences = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
-        inputs = np.asarray(preprocess_images(batch, height), "float32")
+        inputs = np.asarray(preprocess_images(batch, height, standardization), "float32")
         outputs = np.asarray(model.predict_on_batch(inputs), "float32")
         for image, output in zip(batch, outputs):
             confidences.append(resize_confidence(output, *image.shape[:2]))

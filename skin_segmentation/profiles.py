@@ -29,6 +29,7 @@ from pathlib import Path
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 AUGMENTATIONS = (None, "tf", "imgaug")
 TARGET_SELECTIONS = ("seeded", "md5")
+STANDARDIZATIONS = ("per_image", "fixed")  # as models.blocks.STANDARDIZATIONS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +79,11 @@ class Profile:
         target_selection: how the target's `target_train + target_eval` images
             are chosen: `"seeded"` (a seeded draw) or `"md5"` (the first in the
             MD5 order of their bytes, as the paper chose its 400).
+        standardization: the networks' input scaling: `"per_image"` (the
+            paper: every image standardized per channel, which erases its
+            absolute colour) or `"fixed"` (the network scales raw pixels to
+            [-1, 1] in its first layer; `models.blocks.input_standardization`).
+            A fine-tuned network keeps its own, whatever the profile says.
     """
 
     name: str
@@ -104,6 +110,7 @@ class Profile:
     epoch_images: int | None = None
     pretrain_shares: tuple | None = None
     target_selection: str = "seeded"
+    standardization: str = "per_image"
 
     def __post_init__(self):
         positive = ("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval")
@@ -162,6 +169,11 @@ class Profile:
             raise ValueError(
                 f"Profile {self.name!r}: `target_selection` must be one of "
                 f"{TARGET_SELECTIONS}. Received: target_selection={self.target_selection!r}"
+            )
+        if self.standardization not in STANDARDIZATIONS:
+            raise ValueError(
+                f"Profile {self.name!r}: `standardization` must be one of "
+                f"{STANDARDIZATIONS}. Received: standardization={self.standardization!r}"
             )
         if self.precision not in PRECISIONS:
             raise ValueError(

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from skin_segmentation import metrics
-from skin_segmentation.models import PRESETS
+from skin_segmentation.models import PRESETS, standardization_of
 from skin_segmentation.records import write_csv_atomic, write_record
 from skin_segmentation.training import TrainResult, train, weights_fingerprint
 
@@ -61,7 +61,8 @@ def evaluate_cell(model, images, masks, stems, batch_size):
 
     Args:
         model: a trained network.
-        images: float32 `(N, S, S, 3)` as `data.pipeline.preprocess_images` makes them.
+        images: float32 `(N, S, S, 3)` as `model` takes them
+            (`EvaluationSet.inputs_for`).
         masks: `(N, S, S)` true masks in {0, 1}.
         stems: the N image stems.
         batch_size: prediction batch size.
@@ -87,11 +88,20 @@ class EvaluationSet:
     """The target's evaluation images, loaded and preprocessed once per replication."""
 
     def __init__(self, pairs, image_size):
-        from skin_segmentation.data.pipeline import load_arrays, preprocess_images
+        from skin_segmentation.data.pipeline import load_arrays
 
         self.stems = [pair.stem for pair in pairs]
         self.images_uint8, self.masks = load_arrays(pairs, image_size)
-        self.images = preprocess_images(list(self.images_uint8), image_size)
+        self._inputs = {}
+
+    def inputs_for(self, model):
+        """The images as `model` takes them (its `models.standardization_of`)."""
+        from skin_segmentation.data.pipeline import model_inputs
+
+        standardization = standardization_of(model)
+        if standardization not in self._inputs:
+            self._inputs[standardization] = model_inputs(self.images_uint8, standardization)
+        return self._inputs[standardization]
 
 
 def cell_config(profile, preset, scenario, learning_rate, init_weights, data, seed):
@@ -237,7 +247,8 @@ def score_cell(run, evaluation, batch_size):
     """`(per_image, confidence, seconds)` of `evaluate_cell` on the cell's trained model."""
     started = time.perf_counter()
     per_image, confidence = evaluate_cell(
-        run.result.model, evaluation.images, evaluation.masks, evaluation.stems, batch_size
+        run.result.model, evaluation.inputs_for(run.result.model), evaluation.masks,
+        evaluation.stems, batch_size,
     )
     return per_image, confidence, time.perf_counter() - started
 

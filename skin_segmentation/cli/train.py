@@ -112,6 +112,7 @@ def run(args):
         # Under a strategy the network is built in its scope from the preset
         # (init_weights then copies the saved weights into it).
         network = saved_network if strategy is None else args.model
+    init_weights = args.init or args.warm_start
     pairs = training_pairs(args, profile)
     train_pairs, validation_pairs = split_validation(
         pairs, fraction=profile.validation_fraction, seed=profile.seed
@@ -129,7 +130,7 @@ def run(args):
         validation_pairs,
         args.out,
         profile,
-        init_weights=args.init,
+        init_weights=init_weights,
         resume=args.resume,
         strategy=strategy,
         seed=seed,
@@ -154,9 +155,14 @@ def add_parser(commands):
                             "Jones-Rehg colour histogram, RUN/histogram.npz, no network)")
     train.add_argument("--data", required=True, type=split_dirs, help="DIR[,DIR...]")
     train.add_argument("--out", required=True, help="run folder")
-    train.add_argument("--init", default=None, 
-                       help="a .keras network to fine-tune: its own architecture, at its "
-                            "own input size")
+    start = train.add_mutually_exclusive_group()
+    start.add_argument("--init", default=None,
+                       help="a .keras network to fine-tune: its own architecture, input size "
+                            "and input standardization")
+    start.add_argument("--warm-start", default=None, metavar="KERAS",
+                       help="build --model with the profile's settings and copy this network's "
+                            "weights into it layer by layer (e.g. into a network of another "
+                            "input standardization); shapes must match")
     train.add_argument("--profile", default="quick", help="paper, quick or tiny")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--target-train", default=None, metavar="DIR",

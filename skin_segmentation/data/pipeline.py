@@ -6,7 +6,8 @@ the working size (image bilinear, mask by area average then threshold at 0.5)
 and kept in memory, in a cache shared by every dataset built in the process.
 The tf.data graph then reads those arrays and does the rest with no Python per
 image (except for the imgaug backend): shuffle, augmentation, per-image and
-per-channel standardization, batching and prefetching.
+per-channel standardization (or none, for a network that scales raw pixels
+itself: `model_inputs`), batching and prefetching.
 """
 
 import collections
@@ -22,6 +23,7 @@ from skin_segmentation.data.appearance import photometric_jitter, synthesize_les
 from skin_segmentation.data.augment import AUGMENT_BACKENDS, AugmentConfig, get_augmenter, sample_parameters
 from skin_segmentation.data.closeup import crop_closeups
 from skin_segmentation.data.readers import load_pair
+from skin_segmentation.models.blocks import STANDARDIZATIONS
 
 DEFAULT_IMAGE_SIZE = 128
 DEFAULT_BATCH_SIZE = 16
@@ -201,13 +203,49 @@ def standardize(images):
     return tf.where(constant, 0.0, (values - mean) / tf.where(constant, 1.0, std))
 
 
-def preprocess_images(images, image_size=DEFAULT_IMAGE_SIZE):
+def _check_standardization(standardization):
+    if standardization not in STANDARDIZATIONS:
+        raise ValueError(
+            f"`standardization` must be one of {STANDARDIZATIONS}. "
+            f"Received: standardization={standardization!r}"
+        )
+    return standardization
+
+
+def model_inputs(images, standardization="per_image"):
+    """Resized uint8 images as a network takes them.
+
+    Args:
+        images: `(N, S, S, 3)` or `(S, S, 3)` pixel values, NumPy or a tensor.
+        standardization: the network's (`models.standardization_of(model)`):
+            `"per_image"` standardizes each image per channel (`standardize`);
+            `"fixed"` passes the pixel values as float32, for a network that
+            scales them itself.
+
+    Returns:
+        float32 of the same shape and kind.
+
+    Example:
+    >>> model_inputs(np.full((1, 2, 2, 3), 200, "uint8"), "fixed").max()
+    200.0
+    >>> float(model_inputs(np.full((1, 2, 2, 3), 200, "uint8"), "per_image").max())
+    0.0
+    """
+    if _check_standardization(standardization) == "per_image":
+        return standardize(images)
+    if isinstance(images, np.ndarray) or not tf.is_tensor(images):
+        return np.asarray(images, dtype=np.float32)
+    return tf.cast(images, tf.float32)
+
+
+def preprocess_images(images, image_size=DEFAULT_IMAGE_SIZE, standardization="per_image"):
     """Inference input: resize and standardize photographs as training did.
 
     Args:
         images: a list of `uint8` arrays `(H, W, 3)` (sizes may differ; `(H, W)`
             grey images are replicated to 3 channels), e.g. from `load_image`.
         image_size: the network's input side.
+        standardization: the network's, as in `model_inputs`.
 
     Returns:
         float32 `(N, S, S, 3)` NumPy array.
@@ -229,7 +267,7 @@ def preprocess_images(images, image_size=DEFAULT_IMAGE_SIZE):
         resized.append(resize_image(image, image_size))
     if not resized:
         raise ValueError("`images` is empty.")
-    return standardize(np.stack(resized))
+    return model_inputs(np.stack(resized), standardization)
 
 
 def _resolve_augment(augment):
@@ -282,6 +320,7 @@ def make_dataset(
     lesions=0.0,
     balance_sources=False,
     epoch_images=None,
+    standardization="per_image",
 ):
     """A `tf.data.Dataset` of `(images, masks)` batches, the networks' input.
 
@@ -309,10 +348,11 @@ def make_dataset(
         balance_sources: draw every `pair.source` equally often (with
             replacement), whatever its size, instead of one pass over the pairs.
         epoch_images: images per pass (default: all pairs once).
+        standardization: the network's, as in `model_inputs`.
 
     Returns:
         A dataset yielding `images float32 (B, S, S, 3)` standardized per image
-        and channel, and `masks float32 (B, S, S, 1)` in {0, 1}.
+        and channel (or raw pixel values, for `"fixed"`), and `masks float32 (B, S, S, 1)` in {0, 1}.
 
     Raises:
         DataError: naming the first unusable file, before any graph is built.
@@ -325,6 +365,7 @@ def make_dataset(
     (TensorShape([16, 128, 128, 3]), TensorShape([16, 128, 128, 1]))
     """
     image_size = _check_size(image_size)
+    _check_standardization(standardization)
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size}")
     if int(seed) != seed or seed < 0:
@@ -346,7 +387,7 @@ def make_dataset(
         def prepare(batch_indices):
             batch_images = tf.gather(images, batch_indices)
             batch_masks = tf.cast(tf.gather(masks, batch_indices), tf.float32)[..., None]
-            return standardize(batch_images), batch_masks
+            return model_inputs(batch_images, standardization), batch_masks
 
         dataset = dataset.map(prepare, num_parallel_calls=autotune)
     else:
@@ -375,7 +416,7 @@ def make_dataset(
                 batch_images = synthesize_lesions(batch_images, batch_masks[..., 0], batch_seed + 13, lesions)
             if photometric is not None:
                 batch_images = photometric_jitter(batch_images, batch_seed + 29, photometric)
-            return standardize(batch_images), batch_masks
+            return model_inputs(batch_images, standardization), batch_masks
 
         dataset = dataset.map(prepare, num_parallel_calls=autotune)
     return dataset.prefetch(autotune)

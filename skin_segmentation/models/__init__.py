@@ -1,6 +1,6 @@
 """The paper's networks: builders, shared blocks and the preset table."""
 
-from skin_segmentation.models.blocks import RescaledTanh
+from skin_segmentation.models.blocks import STANDARDIZATIONS, RescaledTanh, standardization_of
 from skin_segmentation.models.dense_residual_unet import build_dense_residual_unet
 from skin_segmentation.models.presets import (
     PAPER_EPOCH_IMAGES,
@@ -17,6 +17,7 @@ __all__ = [
     "PAPER_EPOCH_IMAGES",
     "PRESETS",
     "SCENARIOS",
+    "STANDARDIZATIONS",
     "PaperFigures",
     "Preset",
     "RescaledTanh",
@@ -24,4 +25,5 @@ __all__ = [
     "build_model",
     "build_unet",
     "get_preset",
+    "standardization_of",
 ]

@@ -36,6 +36,50 @@ class RescaledTanh(layers.Layer):
         return input_shape
 
 
+STANDARDIZATIONS = ("per_image", "fixed")
+PIXEL_SCALING_SUFFIX = "_pixel_scaling"
+
+
+def input_standardization(x, standardization, name):
+    """The network's first step: nothing, or pixel values scaled to [-1, 1].
+
+    `"per_image"` (the paper) leaves the input as it is: the caller has already
+    standardized every image per channel (`data.pipeline.standardize`), which
+    also removes its absolute colour. `"fixed"` makes the network take raw
+    pixel values in [0, 255] and scale them by the same constants for every
+    image, so that colour, which tells skin from a skin-toned wall in a
+    close-up, reaches the network. `standardization_of` reads the choice back
+    from a built or loaded model.
+
+    Example:
+    >>> import numpy as np
+    >>> inputs = keras.Input((1, 1, 3))
+    >>> scale = keras.Model(inputs, input_standardization(inputs, "fixed", "demo"))
+    >>> scale.predict(np.array([0.0, 127.5, 255.0]).reshape(1, 1, 1, 3), verbose=0).ravel().tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    if standardization not in STANDARDIZATIONS:
+        raise ValueError(
+            f"`standardization` must be one of {STANDARDIZATIONS}. "
+            f"Received: standardization={standardization!r}"
+        )
+    if standardization == "per_image":
+        return x
+    return layers.Rescaling(1 / 127.5, offset=-1.0, name=f"{name}{PIXEL_SCALING_SUFFIX}")(x)
+
+
+def standardization_of(model):
+    """`"fixed"` when `model` scales raw pixels itself, else `"per_image"`.
+
+    Example:
+    >>> inputs = keras.Input((1, 1, 3))
+    >>> standardization_of(keras.Model(inputs, input_standardization(inputs, "fixed", "demo")))
+    'fixed'
+    """
+    names = (layer.name for layer in getattr(model, "layers", ()))
+    return "fixed" if any(name.endswith(PIXEL_SCALING_SUFFIX) for name in names) else "per_image"
+
+
 def conv_relu(x, filters, name, kernel_size=3):
     """A 'same'-padded convolution followed by ReLU, He-initialized."""
     return layers.Conv2D(

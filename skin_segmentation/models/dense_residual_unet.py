@@ -19,6 +19,7 @@ def build_dense_residual_unet(
     dropout_rate=0.5,
     name="dense_residual_unet",
     upsample_activation="relu",
+    standardization="per_image",
 ):
     """Build a Dense Residual U-Net mapping an RGB image to skin confidence.
 
@@ -38,6 +39,10 @@ def build_dense_residual_unet(
         upsample_activation: activation of the decoder's 2x2 transposed
             convolutions: `"relu"` (the paper: ReLU everywhere but the output) or
             `None` (linear, as in models built before this argument existed).
+        standardization: `"per_image"` (the paper: the input is already
+            standardized per image and channel) or `"fixed"` (the network takes
+            pixel values in [0, 255] and scales them to [-1, 1] itself, keeping
+            absolute colour); see `blocks.input_standardization`.
 
     Returns:
         A functional `keras.Model` with output shape `(None, height, width, 1)`.
@@ -67,8 +72,9 @@ def build_dense_residual_unet(
     blocks.validate_input_shape(input_shape, len(filters) - 1)
     block = functools.partial(blocks.dense_conv_block, num_convs=convs_per_block)
     inputs = keras.Input(shape=input_shape, name=f"{name}_image")
+    x = blocks.input_standardization(inputs, standardization, name)
     x = blocks.encoder_decoder(
-        inputs, filters, block, fc_units, noise_stddev, dropout_rate, name,
+        x, filters, block, fc_units, noise_stddev, dropout_rate, name,
         upsample_activation=upsample_activation,
     )
     x = blocks.residual_tail(x, residual_convs, f"{name}_tail")

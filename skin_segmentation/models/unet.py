@@ -14,6 +14,7 @@ def build_unet(
     dropout_rate=0.5,
     name="unet",
     upsample_activation="relu",
+    standardization="per_image",
 ):
     """Build a U-Net that maps an RGB image to a skin confidence map in [0, 1].
 
@@ -27,14 +28,18 @@ def build_unet(
         fc_units: width of the fully-connected bottleneck after the deepest block,
             or `None` for none.
         noise_stddev: standard deviation of the Gaussian noise added (in training
-            only) before each encoding block; inputs are standardized, so 0.025 is
-            2.5% of a channel's spread.
+            only) before each encoding block; inputs are standardized (or scaled
+            to [-1, 1]), so 0.025 is 2.5% of a channel's spread (1.25% of its range).
         dropout_rate: dropout after the last encoding block, in the FC bottleneck
             and after every decoding block.
         name: model name, also the prefix of every layer name.
         upsample_activation: activation of the decoder's 2x2 transposed
             convolutions: `"relu"` (the paper: ReLU everywhere but the output) or
             `None` (linear, as in models built before this argument existed).
+        standardization: `"per_image"` (the paper: the input is already
+            standardized per image and channel) or `"fixed"` (the network takes
+            pixel values in [0, 255] and scales them to [-1, 1] itself, keeping
+            absolute colour); see `blocks.input_standardization`.
 
     Returns:
         A functional `keras.Model` with output shape `(None, height, width, 1)`.
@@ -54,8 +59,9 @@ def build_unet(
         raise ValueError(f"`fc_units` must be positive or None. Received: fc_units={fc_units}")
     blocks.validate_input_shape(input_shape, len(filters) - 1)
     inputs = keras.Input(shape=input_shape, name=f"{name}_image")
+    x = blocks.input_standardization(inputs, standardization, name)
     x = blocks.encoder_decoder(
-        inputs,
+        x,
         filters,
         blocks.conv_pair,
         fc_units,

@@ -12,7 +12,7 @@ import numpy as np
 
 from skin_segmentation.losses import JaccardDistance
 from skin_segmentation.metrics import DiceCoefficient, JaccardIndex
-from skin_segmentation.models import build_model
+from skin_segmentation.models import build_model, standardization_of
 from skin_segmentation.profiles import get_profile
 
 MOMENTUM = 0.9
@@ -125,16 +125,20 @@ def build_for_profile(preset, profile):
     (None, 32, 32, 3)
     """
     profile = get_profile(profile)
-    return build_model(preset, input_shape=profile.input_shape, **profile.overrides_for(preset))
+    overrides = {"standardization": profile.standardization, **profile.overrides_for(preset)}
+    return build_model(preset, input_shape=profile.input_shape, **overrides)
 
 
 def network_to_fine_tune(path, profile):
     """The network saved at `path` and the profile to fine-tune it with.
 
     Fine-tuning trains the saved network itself, in its own architecture, at
-    its own input size: a profile of another `image_size` is adapted to the
-    network (with a printed note), never the network to the profile, so that a
-    128-pixel model is not silently fine-tuned at 64 pixels.
+    its own input size and with its own input standardization: a profile of
+    another `image_size` is adapted to the network (with a printed note), never
+    the network to the profile, so that a 128-pixel model is not silently
+    fine-tuned at 64 pixels. (To move weights into a network of the profile's
+    own settings instead, `train(preset, ..., init_weights=path)` copies them
+    layer by layer: `skinseg train --warm-start`.)
 
     Args:
         path: a `.keras` skin model (e.g. the bundled `weights/unet.keras`).
@@ -169,4 +173,4 @@ def network_to_fine_tune(path, profile):
         print(f"Fine-tuning {path} at its own input size, {height}x{width} (the {profile.name} "
               f"profile's is {profile.image_size}x{profile.image_size}).")
         profile = profile.replace(image_size=height)
-    return model, profile
+    return model, profile.replace(standardization=standardization_of(model))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from skin_segmentation.distribute import fit as distributed_fit
 from skin_segmentation.distribute import worker_dir
-from skin_segmentation.models import PRESETS
+from skin_segmentation.models import PRESETS, standardization_of
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.system import dtype_policy_scope
 from skin_segmentation.training.callbacks import AtomicCheckpoint, ResumableEarlyStopping
@@ -47,7 +47,7 @@ def _count(pairs):
     return len(pairs)
 
 
-def _make_dataset(pairs, profile, training, seed):
+def _make_dataset(pairs, profile, training, seed, standardization):
     if _is_dataset(pairs):
         return pairs
     if not len(pairs):
@@ -65,6 +65,7 @@ def _make_dataset(pairs, profile, training, seed):
         augment=profile.augment if training else None,
         shuffle=training,
         seed=seed,
+        standardization=standardization,
         **options,
     )
 
@@ -224,10 +225,11 @@ def train(
         if not state.get("stop_training") and epochs_done < profile.epochs:
             # distribute: Model.fit, or its epoch loop under multi_worker (Keras 3's
             # fit fails there, keras-team/keras#20585).
+            standardization = standardization_of(model)
             distributed_fit(
                 model,
-                _make_dataset(train_pairs, profile, training=True, seed=seed + epochs_done),
-                validation_data=_make_dataset(validation_pairs, profile, training=False, seed=seed),
+                _make_dataset(train_pairs, profile, True, seed + epochs_done, standardization),
+                validation_data=_make_dataset(validation_pairs, profile, False, seed, standardization),
                 epochs=profile.epochs,
                 initial_epoch=epochs_done,
                 callbacks=[early_stopping, checkpoint, *callbacks],
