@@ -23,7 +23,7 @@ PER_IMAGE_COLUMNS = ("stem", "source", "height", "width", "jaccard", "dice", "tp
 TONE_GROUPINGS = {"ita_category": "", FITZPATRICK_COLUMN: "_fitzpatrick"}
 SPLITS = ("all", "eval", "train")
 SET_SCORES = (
-    "two_class_miou", "pooled_jaccard", "mean_jaccard", "pixel_f1", "pixel_precision", "pixel_recall", "n",
+    "two_class_miou", "mean_two_class_miou", "pooled_jaccard", "mean_jaccard", "pixel_f1", "pixel_precision", "pixel_recall", "n",
 )
 # The seed `skinseg train` and `skinseg replicate` draw the paper's target split with
 # (the profiles' default seed).
@@ -131,8 +131,12 @@ def set_scores(per_image):
             `jaccard` per image (as `evaluation.evaluate_pairs` returns).
 
     Returns:
-        A dict of `SET_SCORES`. A ratio with nothing to count (no skin
-        predicted, say, for precision) is `nan`.
+        A dict of `SET_SCORES`. `two_class_miou` is the mean of the skin and
+        non-skin IoU pooled over all pixels of the set; `mean_two_class_miou`
+        averages each image's own two-class mIoU, where a class absent from
+        both its truth and its prediction (no background in a close-up that is
+        all skin) is left out of that image's mean. A ratio with nothing to
+        count (no skin predicted, say, for precision) is `nan`.
 
     Example:
     >>> import pandas as pd
@@ -142,6 +146,12 @@ def set_scores(per_image):
     >>> scores["pooled_jaccard"], scores["two_class_miou"], scores["pixel_f1"]
     (0.5, 0.5833333333333333, 0.6666666666666666)
     """
+    pixels = per_image["height"] * per_image["width"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        image_skin_iou = per_image["tp"] / (per_image["tp"] + per_image["fp"] + per_image["fn"])
+        image_tn = pixels - per_image["tp"] - per_image["fp"] - per_image["fn"]
+        image_non_skin_iou = image_tn / (image_tn + per_image["fp"] + per_image["fn"])
+    image_miou = np.nanmean(np.stack([image_skin_iou, image_non_skin_iou]).astype(float), axis=0)
     tp, fp, fn = (float(per_image[column].sum()) for column in ("tp", "fp", "fn"))
     tn = float((per_image["height"] * per_image["width"]).sum()) - tp - fp - fn
 
@@ -152,6 +162,7 @@ def set_scores(per_image):
     precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
     return {
         "two_class_miou": float(np.nanmean([skin_iou, non_skin_iou])),
+        "mean_two_class_miou": float(np.mean(image_miou)),
         "pooled_jaccard": skin_iou,
         "mean_jaccard": float(per_image["jaccard"].mean()),
         "pixel_f1": ratio(2 * precision * recall, precision + recall),

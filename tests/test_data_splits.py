@@ -18,7 +18,8 @@ from skin_segmentation.data import (
     split_validation,
     write_splits,
 )
-from skin_segmentation.data.splits import proportional_counts
+from skin_segmentation.data.sample import sample_datasets
+from skin_segmentation.data.splits import proportional_counts, split_validation_keeping
 
 
 def fake_pairs(count, source="abdomen", prefix="p"):
@@ -146,3 +147,28 @@ def test_proportional_counts_follow_the_papers_pool_where_the_data_allow():
         proportional_counts({"lfw": 10}, shares)
     with pytest.raises(ValueError, match="positive"):
         proportional_counts({"lfw": 10, "lvs": 10, "hgr": 10}, {**shares, "hgr": 0})
+
+
+
+def test_continuing_on_more_data_keeps_the_earlier_validation_unseen(tmp_path):
+    pretrain, abdomen = sample_datasets()
+    earlier = read_folder(abdomen)[:30]
+    train, validation = split_validation(earlier, fraction=0.2, seed=0)
+    path = write_splits(tmp_path / "splits.json", train=train, validation=validation)
+    added = read_folder(pretrain[0])[:10]
+    new_train, new_validation = split_validation_keeping(earlier + added, path, fraction=0.2, seed=3)
+    assert set(validation) <= set(new_validation) and set(train) <= set(new_train)
+    assert not set(new_train) & set(new_validation)
+    assert set(new_validation) - set(validation) == set(added) & set(new_validation)
+    assert len(set(added) & set(new_validation)) == 2  # 20% of the 10 new pairs
+
+
+def test_train_validation_from_a_file_that_is_not_a_run_is_refused(tmp_path, capsys):
+    from skin_segmentation.cli import main
+
+    not_a_run = tmp_path / "splits.json"
+    not_a_run.write_text(json.dumps({"seed": 0, "splits": {"eval": ["a"]}}))
+    code = main(["train", "--data", str(sample_datasets()[1]), "--profile", "tiny",
+                 "--out", str(tmp_path / "run"), "--validation-from", str(not_a_run)])
+    assert code == 2
+    assert str(not_a_run) in capsys.readouterr().err

@@ -268,3 +268,15 @@ def test_bundled_weights_reproduce_the_model_card_on_abdomen(shared_data):
     for key, cell in zip(("pooled_jaccard", "pooled_dice", "mean_jaccard", "mean_dice"), row[3:7]):
         assert summary[key] == pytest.approx(float(cell), abs=0.5 * 10**-decimals), key
     assert summary["pixel_f1"] == pytest.approx(summary["pooled_dice"])
+
+
+def test_per_image_two_class_miou_leaves_out_a_class_an_image_does_not_have():
+    from skin_segmentation.evaluation import set_scores
+
+    # A close-up all skin and called all skin (its mIoU is 1: there is no
+    # background to score), and a 2x2 photograph half skin called all skin.
+    frame = pd.DataFrame({"height": [2, 2], "width": [2, 2], "tp": [4, 2], "fp": [0, 2],
+                          "fn": [0, 0], "jaccard": [1.0, 0.5]})
+    scores = set_scores(frame)
+    assert scores["mean_two_class_miou"] == pytest.approx((1.0 + (0.5 + 0.0) / 2) / 2)
+    assert scores["two_class_miou"] == pytest.approx((6 / 8 + 0 / 2) / 2)

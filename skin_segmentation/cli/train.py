@@ -87,7 +87,7 @@ def run(args):
     for early stopping. The profile's seed draws the splits; `--seed` changes
     only the training seed (initialization and data order), as in `replicate`.
     """
-    from skin_segmentation.data.splits import split_validation
+    from skin_segmentation.data.splits import split_validation, split_validation_keeping
     from skin_segmentation.distribute import is_chief, resolve_precision
     from skin_segmentation.profiles import get_profile
     from skin_segmentation.training import MODEL_NAME, train
@@ -114,9 +114,14 @@ def run(args):
         network = saved_network if strategy is None else args.model
     init_weights = args.init or args.warm_start
     pairs = training_pairs(args, profile)
-    train_pairs, validation_pairs = split_validation(
-        pairs, fraction=profile.validation_fraction, seed=profile.seed
-    )
+    if args.validation_from:
+        train_pairs, validation_pairs = split_validation_keeping(
+            pairs, args.validation_from, fraction=profile.validation_fraction, seed=profile.seed
+        )
+    else:
+        train_pairs, validation_pairs = split_validation(
+            pairs, fraction=profile.validation_fraction, seed=profile.seed
+        )
     if is_chief(strategy):  # distribute: only the chief writes the run folder
         write_training_splits(args, profile, train_pairs, validation_pairs)
     print(
@@ -168,6 +173,10 @@ def add_parser(commands):
     train.add_argument("--target-train", default=None, metavar="DIR",
                        help="also train on this target folder's training split (the "
                             "paper's 100 images); its evaluation images are never used")
+    train.add_argument("--validation-from", default=None, metavar="SPLITS_JSON",
+                       help="an earlier run's splits.json: its validation images stay in "
+                            "validation and its training images in training; only new images "
+                            "are split (continuing a run on more data keeps its scores honest)")
     train.add_argument("--strategy", default="default",
                        help="default, mirrored or multi_worker (tf.distribute)")
     train.add_argument("--precision", default=None,

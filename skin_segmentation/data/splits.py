@@ -154,6 +154,51 @@ def split_validation(pairs, fraction=0.2, seed=0):
     return train, validation
 
 
+def split_validation_keeping(pairs, splits_file, fraction=0.2, seed=0):
+    """Hold out validation as an earlier run did, and split only the pairs it never had.
+
+    A pair the earlier run validated on stays in validation, one it trained on
+    stays in training, and the pairs new to this run are split by
+    `split_validation(fraction, seed)`. Continuing a run on more data so keeps
+    its validation images unseen by every weight update, and their scores honest.
+
+    Args:
+        pairs: this run's training set, a list of `SkinPair`.
+        splits_file: the earlier run's `splits.json` (`write_splits`), with
+            `train` and `validation` lists of stems.
+        fraction: the share of the new pairs to validate on.
+        seed: seed of the new pairs' split.
+
+    Returns:
+        `(train, validation)`, two disjoint lists of `SkinPair`.
+
+    Raises:
+        DataError: naming the file when it has no `train` or `validation` list.
+
+    Example:
+    >>> import os, tempfile
+    >>> from skin_segmentation.data import read_folder, sample_datasets
+    >>> pairs = read_folder(sample_datasets()[1])[:30]
+    >>> path = os.path.join(tempfile.mkdtemp(), "splits.json")
+    >>> _ = write_splits(path, train=pairs[:16], validation=pairs[16:20])
+    >>> train, validation = split_validation_keeping(pairs, path, fraction=0.2)
+    >>> len(train), len(validation), set(pairs[16:20]) <= set(validation)
+    (24, 6, True)
+    """
+    from skin_segmentation.data.readers import DataError
+
+    earlier = read_splits(splits_file)
+    if "train" not in earlier or "validation" not in earlier:
+        raise DataError(splits_file, "needs the `train` and `validation` lists of a training run")
+    trained, validated = set(earlier["train"]), set(earlier["validation"])
+    ordered = _canonical(pairs)
+    new = [pair for pair in ordered if pair.stem not in trained | validated]
+    new_train, new_validation = split_validation(new, fraction, seed) if len(new) > 1 else (new, [])
+    train = [pair for pair in ordered if pair.stem in trained] + new_train
+    validation = [pair for pair in ordered if pair.stem in validated] + new_validation
+    return train, validation
+
+
 def balanced_pool(pairs, per_source=None, seed=0):
     """Draw a pre-training pool balanced across the `source` of each pair.
 
