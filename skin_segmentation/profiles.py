@@ -245,11 +245,14 @@ _ROBUST = Profile(
     lesions=0.3,
     balance_sources=True,
     epoch_images=2620,
+    # The switch that mattered most (experiments/robust_recipe.md): per-image
+    # standardization erases the colour that tells a skin close-up from a beige wall.
+    standardization="fixed",
     description=(
         "the paper's network, optimizer and loss with a recipe for clinical close-ups "
-        "and photographs in the wild: close-up crops, photometric jitter, synthetic "
-        "lesions, every source drawn equally (negatives included), epochs of the "
-        "paper's 2620 images"
+        "and photographs in the wild: raw pixels scaled by the network (absolute colour "
+        "kept), close-up crops, photometric jitter, synthetic lesions, every source "
+        "drawn equally (negatives included), epochs of the paper's 2620 images"
     ),
 )
 

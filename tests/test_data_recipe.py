@@ -133,6 +133,7 @@ def test_robust_profile_switches_are_on_and_paper_is_untouched():
     assert (robust.closeup, robust.photometric, robust.lesions, robust.balance_sources) == (0.5, 0.8, 0.3, True)
     assert (paper.closeup, paper.photometric, paper.lesions, paper.balance_sources) == (0.0, 0.0, 0.0, False)
     assert paper.dataset_options()["closeup"] is None
+    assert (robust.standardization, paper.standardization) == ("fixed", "per_image")
     assert robust.image_size == paper.image_size == 128
     with pytest.raises(ValueError, match="lesions"):
         robust.replace(lesions=1.5)
