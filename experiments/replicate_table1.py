@@ -42,7 +42,7 @@ def _relative(path):
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="paper",
-                        help="paper (default), quick, tiny, or a profile .json file")
+                        help="paper (default), cpu, quick, tiny, or a profile .json file")
     parser.add_argument("--pretrain", default=",".join(_relative(SHARED_DATA / name)
                                                        for name in DEFAULT_POOL),
                         help="pre-training folders DIR[,DIR...] (default: ../shared/data pool)")

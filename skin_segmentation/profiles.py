@@ -2,7 +2,7 @@
 
 A profile is one frozen `Profile` in the `PROFILES` table (or a JSON file of the
 same fields). Training, the scenarios and the command line read every setting
-from it, so `paper`, `quick` and `tiny` run exactly the same code and differ only
+from it, so `paper`, `cpu`, `quick` and `tiny` run exactly the same code and differ only
 in numbers:
 
 - `paper`: Codella et al. 2018 as published. SGD with momentum 0.9 at learning
@@ -12,26 +12,18 @@ in numbers:
   images in the paper's proportions 1000 : 721 : 899 (as many as the data allow),
   the target's 100 + 300 images taken in MD5 order of their bytes, 100 to train
   on and 300 to evaluate. A GPU's work.
-- `quick`: the same protocol sized to run all nine Table I cells on a 2-core CPU:
-  64x64 inputs (each preset keeps its architecture; its fully-connected
-  bottleneck shrinks with the input), float32 compute (bfloat16 measured several
-  times slower on the development CPU, which has AVX512-BF16 but no AMX; see
-  experiments/benchmarks.md), and a budget in SGD steps rather than in passes
-  (issue 17): every epoch trains on 320 images (20 steps of 16) whatever the
-  size of the training set, at most 8 epochs (160 steps) with a patience of 3
-  (60 steps), for the pool's 256 training images and the target's 80 alike.
-  Changed from the first quick profile, whose epochs were one pass: its cap of 15
-  epochs and patience of 4 gave direct training on the target's 80 images at most
-  75 steps and stopped it after 20 without progress, and the two U-Nets never
-  left "all skin". The pool grew from 192 images (64 per source) to at most 320
-  in the paper's proportions 1000 : 721 : 899. Times, measured and estimated:
-  experiments/table1.md.
-- `cpu`: the `paper` profile (128x128, the paper's optimizer, learning rates,
-  augmentation, pool proportions and clinical selection) on a budget a 2-core
-  CPU spends in about three hours on the U-Net's three scenarios (`skinseg
-  replicate --models unet`): epochs of 416 images (26 steps: one pass over the
-  shared pool's 414 training images, five over the target's 80), at most 25
-  epochs (650 steps) and a patience of 5 (130 steps).
+- `quick`: the same protocol for a 2-core CPU: 64x64 inputs (each preset keeps
+  its architecture; its fully-connected bottleneck shrinks with the input),
+  float32 (bfloat16 measured slower on the development CPU, experiments/
+  benchmarks.md), and a budget in SGD steps (issue 17): epochs of 320 images
+  (20 steps) whatever the training set's size, at most 8 (160 steps), patience 3
+  (60 steps), and a pool of at most 320 in the paper's proportions. The first
+  quick profile's epochs were one pass, so direct training on the target's 80
+  images got at most 75 steps, stopped after 20 without progress, and stalled
+  at "all skin" (`experiments/profiles/quick_v1.json`, experiments/table1.md).
+- `cpu`: `paper` on a 2-core CPU's budget for the U-Net's row (about three
+  hours): epochs of 416 images (26 steps: one pass over the shared pool's 414
+  training images), at most 25 (650 steps), patience 5 (130 steps).
 - `tiny`: a few images at 32x32 through miniature networks, for tests.
 """
 
@@ -209,16 +201,14 @@ class Profile:
     def epoch_train_images(self, train_images):
         """Images one epoch trains on, for a training set of `train_images`.
 
-        Example:
         >>> get_profile("quick").epoch_train_images(80), get_profile("tiny").epoch_train_images(8)
         (320, 8)
         """
         return self.epoch_images or int(train_images)
 
     def steps_per_epoch(self, train_images):
-        """SGD steps of one epoch on a training set of `train_images` (the last batch may be short).
+        """SGD steps of one epoch on a training set of `train_images`.
 
-        Example:
         >>> get_profile("quick").steps_per_epoch(80), get_profile("paper").steps_per_epoch(2096)
         (20, 131)
         """
@@ -331,20 +321,14 @@ PROFILES = {
         augment="tf",
         epoch_images=320,
         pretrain_shares=(1000, 721, 899),
-        description=(
-            "the paper's protocol sized for a 2-core CPU: 64 px, epochs of 320 images "
-            "(20 SGD steps) for every training set, at most 8, patience 3"
-        ),
+        description="the paper's protocol on a 2-core CPU: 64 px, 20 SGD steps an epoch",
     ),
     "cpu": _PAPER.replace(
         name="cpu",
         epochs=25,
         patience=5,
         epoch_images=416,
-        description=(
-            "the paper's protocol at 128 px on a 2-core CPU's budget (the U-Net's row in "
-            "about three hours): epochs of 416 images (26 SGD steps), at most 25, patience 5"
-        ),
+        description="the paper's protocol at 128 px on a 2-core CPU: 26 SGD steps an epoch",
     ),
     "tiny": Profile(
         name="tiny",

@@ -169,18 +169,40 @@ def _run_cell(replication, preset, scenario, pretrained):
         `TrainResult` (or `None` when not needed yet), the cell's, and how many
         images it was scored on.
     """
-    r = replication
-    run, pretrained = train_cell(preset, scenario, r.splits, r.out_dir, r.profile, pretrained,
-                                 r.seed, r.strategy, r.verbose)
-    evaluation = r.evaluation_set()
-    per_image, confidence, eval_seconds = score_cell(run, evaluation, r.profile.batch_size)
+    splits, out_dir, profile = replication.splits, replication.out_dir, replication.profile
+    run, pretrained = train_cell(preset, scenario, splits, out_dir, profile, pretrained,
+                                 replication.seed, replication.strategy, replication.verbose)
+    evaluation = replication.evaluation_set()
+    per_image, confidence, eval_seconds = score_cell(run, evaluation, profile.batch_size)
     write_cell(
-        record_path(r.out_dir, preset, scenario), run, preset, scenario, profile=r.profile,
-        seed=r.seed, splits=r.splits, evaluation=evaluation, per_image=per_image,
-        confidence=confidence, eval_seconds=eval_seconds, data=r.data, device=r.device,
-        pretrained=pretrained, out_dir=r.out_dir,
+        record_path(out_dir, preset, scenario), run, preset, scenario, profile=profile,
+        seed=replication.seed, splits=splits, evaluation=evaluation, per_image=per_image,
+        confidence=confidence, eval_seconds=eval_seconds, data=replication.data,
+        device=replication.device, pretrained=pretrained, out_dir=out_dir,
     )
     return pretrained, run.result, len(per_image)
+
+
+def _run_cells(replication, cells):
+    """Run every `(preset, scenario)` of `cells` not recorded yet, printing a line per cell."""
+    out_dir, pretrained, cell_seconds = replication.out_dir, None, []
+    for index, (preset, scenario) in enumerate(cells, start=1):
+        if index == 1 or preset != cells[index - 2][0]:
+            pretrained = None  # each preset pre-trains, or reloads, its own
+        prefix = f"[{index}/{len(cells)}] {preset} {scenario}"
+        path = record_path(out_dir, preset, scenario)
+        if path.is_file():
+            print(f"{prefix}: done earlier, {_scores_text(read_record(path, arrays=False))} "
+                  f"({path})", flush=True)
+        else:
+            started = time.perf_counter()
+            pretrained, result, scored = _run_cell(replication, preset, scenario, pretrained)
+            seconds = time.perf_counter() - started
+            print(f"{prefix}: {_scores_text(read_record(path, arrays=False))} on {scored} images "
+                  f"| {_training_text(result)}, {seconds:.0f} s"
+                  f"{_time_left(cell_seconds, seconds, cells[index:], out_dir)}", flush=True)
+        if index == len(cells) or preset != cells[index][0]:
+            _release_memory()
 
 
 def replicate(
@@ -235,24 +257,7 @@ def replicate(
                                strategy, verbose, data, describe_device())
     cells = [(preset, scenario) for preset in models for scenario in scenarios]
     print(_header(profile, data, Path(target_dir).name, len(cells), out_dir), flush=True)
-    pretrained, cell_seconds = None, []
-    for index, (preset, scenario) in enumerate(cells, start=1):
-        if index == 1 or preset != cells[index - 2][0]:
-            pretrained = None  # each preset pre-trains, or reloads, its own
-        prefix = f"[{index}/{len(cells)}] {preset} {scenario}"
-        path = record_path(out_dir, preset, scenario)
-        if path.is_file():
-            print(f"{prefix}: done earlier, {_scores_text(read_record(path, arrays=False))} "
-                  f"({path})", flush=True)
-        else:
-            started = time.perf_counter()
-            pretrained, result, scored = _run_cell(replication, preset, scenario, pretrained)
-            seconds = time.perf_counter() - started
-            print(f"{prefix}: {_scores_text(read_record(path, arrays=False))} on {scored} images "
-                  f"| {_training_text(result)}, {seconds:.0f} s"
-                  f"{_time_left(cell_seconds, seconds, cells[index:], out_dir)}", flush=True)
-        if scenario == scenarios[-1]:
-            _release_memory()
+    _run_cells(replication, cells)
 
     evaluation = replication.evaluation_set()
     write_csv_atomic(out_dir / BASELINES_NAME, score_baselines(evaluation, TABLE_BASELINES))

@@ -157,7 +157,7 @@ def add_parser(commands):
     train.add_argument("--init", default=None, 
                        help="a .keras network to fine-tune: its own architecture, at its "
                             "own input size")
-    train.add_argument("--profile", default="quick", help="paper, quick or tiny")
+    train.add_argument("--profile", default="quick", help="paper, cpu, quick, tiny or a .json file")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--target-train", default=None, metavar="DIR",
                        help="also train on this target folder's training split (the "
