@@ -23,9 +23,9 @@ CPU with bfloat16 instructions (AVX512-BF16, AMX) `mixed_bfloat16`; the XLA rows
 use `jit_compile=True`. `--precision-effect` (on by default without `--quick`)
 trains a small U-Net in float32 and in that mixed precision with the same seed
 and data and reports both validation Jaccards and their speeds.
-`--epoch` also trains two epochs of the paper profile over 2620 images per preset
-through `training.train` (a GPU's job) and reports the second's seconds (the first
-includes tracing) beside the paper's.
+`--epoch` also trains two epochs of the paper profile per preset (its 2620 images:
+2096 to train, 524 to validate) through `training.train` (a GPU's job) and reports
+the second's seconds (the first includes tracing) beside the paper's.
 
     python experiments/benchmark.py --quick          # < 10 min on a 2-core CPU
     python experiments/benchmark.py                  # every option on every preset
@@ -114,7 +114,7 @@ def parse_args(argv):
                         "and compare validation Jaccard (default: on without --quick)")
     parser.add_argument("--precision-epochs", type=int, default=8)
     parser.add_argument("--epoch", action="store_true",
-                        help="also train paper-profile epochs (2620 images) per preset")
+                        help="also train paper-profile epochs (2096 + 524 validation images) per preset")
     parser.add_argument("--epoch-precisions", default=[], type=lambda v: [p for p in v.split(",") if p],
                         help="precisions besides float32 for --epoch, e.g. mixed_float16")
     parser.add_argument("--out", default=str(HERE / "results"),

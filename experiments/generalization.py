@@ -4,15 +4,17 @@
 
 trains the `--loso-profile` recipe once per left-out source of `--loso` and scores
 that source, then fine-tunes `--weights` on k-1 folds of `--clinical` and scores the
-fold left out, each beside the all-skin and YCrCb baselines, and writes
-`generalization.md` / `.csv` (copy the Markdown to experiments/generalization.md).
+fold left out, each beside the all-skin and YCrCb baselines, groups the held-out
+images by Fitzpatrick type and ITA category, and writes `generalization.md` / `.csv`,
+`kfold_finetune_per_image.csv` and `kfold_by_*.csv` (copy the Markdown to
+experiments/generalization.md).
 Every run folder is resumable: run the same command again after an interruption.
 """
 
 import argparse
 from pathlib import Path
 
-from skin_segmentation.generalization import kfold_finetune, leave_one_source_out, write_report
+from skin_segmentation.generalization import kfold_by_tone, kfold_finetune, leave_one_source_out, write_report
 from skin_segmentation.system import describe_device
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -38,5 +40,6 @@ frames.append(kfold_finetune(root / args.clinical, args.weights, args.finetune_p
 options = [f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}")
            for key, value in vars(args).items() if value is not False]
 command = "python experiments/generalization.py " + " ".join(options)
-report = write_report(out, frames, notes=[f"Made by `{command}` on {describe_device()}."])
+report = write_report(out, frames, notes=[f"Made by `{command}` on {describe_device()}."],
+                      by_tone=kfold_by_tone(out))
 print(report.read_text())

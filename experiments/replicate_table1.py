@@ -10,7 +10,8 @@ float32: a GPU's work) on `../shared/data` (pool: sfa, fasseg, hgr_subset;
 target: abdomen).
 
     python experiments/replicate_table1.py                     # the paper's settings
-    python experiments/replicate_table1.py --profile quick     # ~30 min on a 2-core CPU
+    python experiments/replicate_table1.py --profile quick     # a 2-core CPU: experiments/table1.md
+    python experiments/replicate_table1.py --profile cpu --models unet   # 128 px, ~3 h on 2 cores
 
 Interrupted? Run the same command again: finished cells are kept and a cell
 that was training resumes from its last finished epoch.
@@ -41,7 +42,7 @@ def _relative(path):
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="paper",
-                        help="paper (default), quick, tiny, or a profile .json file")
+                        help="paper (default), cpu, quick, tiny, or a profile .json file")
     parser.add_argument("--pretrain", default=",".join(_relative(SHARED_DATA / name)
                                                        for name in DEFAULT_POOL),
                         help="pre-training folders DIR[,DIR...] (default: ../shared/data pool)")
@@ -51,6 +52,8 @@ def build_parser():
                         help="results folder (default: results/table1_<profile>)")
     parser.add_argument("--models", default=None,
                         help="presets to run, comma-separated (default: all three)")
+    parser.add_argument("--scenarios", default=None,
+                        help="scenarios to run, comma-separated (default: all three)")
     parser.add_argument("--seed", type=int, default=None,
                         help="training seed (default: the profile's; splits keep theirs)")
     parser.add_argument("--strategy", default="default",
@@ -82,6 +85,7 @@ def main(argv=None):
         out,
         profile=args.profile,
         models=[m for m in args.models.split(",") if m] if args.models else None,
+        scenarios=[m for m in args.scenarios.split(",") if m] if args.scenarios else None,
         seed=args.seed,
         strategy=strategy,
         command=command,

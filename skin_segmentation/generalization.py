@@ -6,12 +6,16 @@ Two experiments, each scored at native resolution beside colour baselines:
   and score the one left out (faces, hands, abdomens, people in the wild...);
 - `kfold_finetune`: split a small clinical set into k folds; score a model on
   each fold directly, and after fine-tuning it on the other k - 1 folds. The
-  folds are cross-validation of fine-tuning, not a test set.
+  folds are cross-validation of fine-tuning, not a test set. Every held-out
+  image's scores are kept with its skin tone (`tone`: the ITA category of its
+  ground-truth skin, and the Fitzpatrick type its `pairs.tsv` gives), and
+  `kfold_by_tone` groups them by each (`groups.metrics_by_group`).
 
 Scores (`evaluation.set_scores`) are pooled over all pixels of the images scored: the
 2-class mIoU (the mean of the skin IoU and the non-skin IoU), the skin Jaccard
 (pooled and the mean of per-image Jaccards), and pixel F1 with precision and
-recall. `write_report` turns the rows into `generalization.md` and `.csv`.
+recall. `write_report` turns the rows, and the tone tables, into `generalization.md`
+and `.csv`.
 """
 
 import dataclasses
@@ -23,7 +27,8 @@ import pandas as pd
 from skin_segmentation.baselines import get_baseline
 from skin_segmentation.data.readers import read_dataset
 from skin_segmentation.data.splits import select_pool, split_validation
-from skin_segmentation.evaluation import SET_SCORES, evaluate_pairs, set_scores
+from skin_segmentation.evaluation import SET_SCORES, evaluate_models, evaluate_pairs, set_scores
+from skin_segmentation.groups import group_gaps, groups_markdown, metrics_by_group, write_group_tables
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.records import write_csv_atomic, write_text_atomic
 from skin_segmentation.training import train
@@ -31,6 +36,10 @@ from skin_segmentation.weights import load_skin_model, model_image_size
 
 BASELINES_FOR_SCALE = ("all_skin", "ycrcb")
 SCORE_COLUMNS = SET_SCORES
+# Every held-out image of every fold: model, fold, scores, pixel counts, tone, Fitzpatrick type.
+KFOLD_PER_IMAGE = "kfold_finetune_per_image.csv"
+# The groupings of `kfold_by_tone`, with their titles.
+TONE_GROUPINGS = {"fitzpatrick_type": "Fitzpatrick type", "ita_category": "ITA category"}
 
 
 def kfolds(pairs, k, seed=0):
@@ -64,6 +73,10 @@ class _Scorer:
 
     def score(self, experiment, held_out, detector_name, detector, pairs, **extra):
         per_image, _ = evaluate_pairs(detector, pairs)
+        return self.add(experiment, held_out, detector_name, per_image, **extra)
+
+    def add(self, experiment, held_out, detector_name, per_image, **extra):
+        """Keep a detector's per-image scores (a CSV) and its row of set scores."""
         per_image_dir = self.out_dir / "per_image"
         per_image_dir.mkdir(parents=True, exist_ok=True)
         write_csv_atomic(per_image_dir / f"{experiment}_{held_out}_{detector_name}.csv", per_image)
@@ -122,7 +135,9 @@ def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_F
     `fine_tune_learning_rate` and at the weights' own input size, on the other
     folds (their validation share held out for early stopping); the fold itself
     is scored before (`direct`) and after (`fine-tuned`), beside the baselines.
-    Rows with `held_out == "all folds"` pool the held-out images of every fold.
+    Rows with `held_out == "all folds"` pool the held-out images of every fold,
+    whose per-image scores, ITA category and Fitzpatrick type (where the
+    dataset's `pairs.tsv` has one) go to `out_dir/KFOLD_PER_IMAGE`.
 
     Args:
         folder: the dataset folder (e.g. `clinical_ft13`).
@@ -140,7 +155,7 @@ def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_F
     direct_model = load_skin_model(weights)
     profile = get_profile(profile).replace(image_size=model_image_size(direct_model)[0])
     scorer = _Scorer(out_dir)
-    pooled = {}
+    held_out_scores = []
     for number, (train_folds, held_out) in enumerate(kfolds(read_dataset(folder), k, profile.seed), start=1):
         print(f"[k-fold fine-tuning {number}/{k}] fine-tuning on {len(train_folds)} images, "
               f"scoring {len(held_out)}", flush=True)
@@ -150,16 +165,51 @@ def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_F
         )
         result = train(load_skin_model(weights), train_pairs, validation_pairs, out_dir / name, profile,
                        learning_rate=profile.fine_tune_learning_rate, resume=True, verbose=verbose)
-        for model_name, model in (("direct", direct_model), ("fine-tuned", result.model)):
-            frame = scorer.score("kfold_finetune", name, model_name, model, held_out)
-            pooled.setdefault(model_name, []).append(frame)
-        for baseline in baselines:
-            frame = scorer.score("kfold_finetune", name, baseline, get_baseline(baseline), held_out)
-            pooled.setdefault(baseline, []).append(frame)
-    for model_name, frames in pooled.items():
+        detectors = {"direct": direct_model, "fine-tuned": result.model,
+                     **{baseline: get_baseline(baseline) for baseline in baselines}}
+        per_image = evaluate_models(detectors, held_out, tone=True)
+        per_image.insert(1, "fold", name)
+        for model_name, frame in per_image.groupby("model", sort=False):
+            scorer.add("kfold_finetune", name, model_name, frame.drop(columns=["model", "fold"]))
+        held_out_scores.append(per_image)
+    every = pd.concat(held_out_scores, ignore_index=True)
+    write_csv_atomic(out_dir / KFOLD_PER_IMAGE, every)
+    for model_name, frame in every.groupby("model", sort=False):
         scorer.rows.append({"experiment": "kfold_finetune", "held_out": "all folds", "model": model_name,
-                            **set_scores(pd.concat(frames, ignore_index=True))})
+                            **set_scores(frame)})
     return pd.DataFrame(scorer.rows)
+
+
+def kfold_by_tone(out_dir):
+    """The held-out images of every fold grouped by Fitzpatrick type and by ITA category.
+
+    Args:
+        out_dir: the folder `kfold_finetune` wrote `KFOLD_PER_IMAGE` into.
+
+    Returns:
+        `{grouping: (table, gaps)}` for `TONE_GROUPINGS` present in the data
+        (a dataset whose `pairs.tsv` gives no Fitzpatrick type has only the ITA
+        grouping): per model and group, `n`, the mean and the pooled Jaccard,
+        pixel F1, precision and recall (`groups.metrics_by_group`), and each
+        model's best and worst group (`groups.group_gaps`).
+
+    Raises:
+        FileNotFoundError: `out_dir` holds no `KFOLD_PER_IMAGE`.
+
+    Example:
+    >>> tables = kfold_by_tone("experiments/results/generalization")  # doctest: +SKIP
+    >>> tables["fitzpatrick_type"][0]  # doctest: +SKIP
+    """
+    path = Path(out_dir) / KFOLD_PER_IMAGE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no k-fold per-image scores here; run kfold_finetune first")
+    per_image = pd.read_csv(path, dtype={"fitzpatrick_type": "Int64"})
+    tables = {}
+    for by in TONE_GROUPINGS:
+        if by in per_image and per_image[by].notna().any():
+            table = metrics_by_group(per_image, by)
+            tables[by] = (table, group_gaps(table))
+    return tables
 
 
 def _markdown(frame):
@@ -171,13 +221,15 @@ def _markdown(frame):
     return "\n".join(lines)
 
 
-def write_report(out_dir, frames, notes=()):
+def write_report(out_dir, frames, notes=(), by_tone=None):
     """Write `generalization.csv` (every row) and `generalization.md` (a table per experiment).
 
     Args:
         out_dir: the report's folder.
         frames: DataFrames from `leave_one_source_out` and `kfold_finetune`.
         notes: lines printed under the title (machine, scale, command).
+        by_tone: `kfold_by_tone`'s tables, or None; each is also written as
+            `kfold_by_<grouping>.csv`, `_gaps.csv` and `.md`.
 
     Returns:
         The path of `generalization.md`.
@@ -195,6 +247,10 @@ def write_report(out_dir, frames, notes=()):
         part = rows[rows["experiment"] == experiment]
         if len(part):
             sections += [title, "", _markdown(part), ""]
+    for by, (table, gaps) in (by_tone or {}).items():
+        title = f"k-fold fine-tuning by {TONE_GROUPINGS[by]} (the held-out images of every fold)"
+        write_group_tables(table, gaps, out_dir / f"kfold_by_{by}", title=title)
+        sections += [groups_markdown(table, gaps, title=title).replace("# ", "## ", 1)]
     path = out_dir / "generalization.md"
     write_text_atomic(path, "\n".join(sections))
     return path

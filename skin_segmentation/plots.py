@@ -113,7 +113,9 @@ def table1_bars(table, path=None, baselines=None):
             default: the rows whose `baseline` column is True.
 
     Returns:
-        The `Figure`; a paper figure the paper does not give is marked "n/a".
+        The `Figure`; a paper figure the paper does not give is marked "n/a", a
+        cell of ours that is degenerate (`<scenario>_degenerate`, e.g. "all skin")
+        is drawn hatched grey and labelled with why.
 
     Example:
     >>> table = pd.DataFrame({"preset": ["unet", "all_skin"],
@@ -129,7 +131,8 @@ def table1_bars(table, path=None, baselines=None):
     figure, axes = _figure(4.2 * len(SCENARIOS), 3.8, ncols=len(SCENARIOS), sharey=True)
     x = np.arange(len(networks))
     for ax, scenario in zip(axes, SCENARIOS):
-        ax.bar(x - 0.2, networks[f"{scenario}_pooled_jaccard"], 0.4, label="ours", color="C0")
+        ours = ax.bar(x - 0.2, networks[f"{scenario}_pooled_jaccard"], 0.4, label="ours", color="C0")
+        _mark_degenerate(ax, ours, networks.get(f"{scenario}_degenerate", [""] * len(networks)))
         ax.bar(x + 0.2, networks[f"paper_{scenario}_jaccard"], 0.4, label="paper", color="C1")
         for position, value in zip(x, networks[f"paper_{scenario}_jaccard"]):
             if np.isnan(value):
@@ -148,6 +151,16 @@ def table1_bars(table, path=None, baselines=None):
     if path is not None:
         save_figure(figure, path)
     return figure
+
+
+def _mark_degenerate(ax, bars, marks):
+    """Hatch and label the bars whose cell is degenerate (a non-empty mark)."""
+    for bar, mark in zip(bars, marks):
+        if isinstance(mark, str) and mark:
+            bar.set_hatch("//")
+            bar.set_facecolor("lightgrey")
+            ax.text(bar.get_x() + bar.get_width() / 2, 0.02, mark, ha="center", va="bottom",
+                    rotation=90, fontsize=7)
 
 
 def read_histories(results_dir):

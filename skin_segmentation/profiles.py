@@ -2,7 +2,7 @@
 
 A profile is one frozen `Profile` in the `PROFILES` table (or a JSON file of the
 same fields). Training, the scenarios and the command line read every setting
-from it, so `paper`, `quick` and `tiny` run exactly the same code and differ only
+from it, so `paper`, `cpu`, `quick` and `tiny` run exactly the same code and differ only
 in numbers:
 
 - `paper`: Codella et al. 2018 as published. SGD with momentum 0.9 at learning
@@ -12,19 +12,27 @@ in numbers:
   images in the paper's proportions 1000 : 721 : 899 (as many as the data allow),
   the target's 100 + 300 images taken in MD5 order of their bytes, 100 to train
   on and 300 to evaluate. A GPU's work.
-- `quick`: the same protocol sized to finish all nine Table I cells on a 2-core
-  CPU in under an hour: 64x64 inputs (each preset keeps its architecture; its
-  fully-connected bottleneck shrinks with the input), float32 compute (bfloat16
-  measured several times slower on the development CPU, which has AVX512-BF16 but
-  no AMX; see experiments/benchmarks.md), 192 pre-training images (64 per
-  source), at most 15 epochs and a patience of 4 (6 epochs of 5 steps were too few
-  for direct training to learn more than "all skin").
+- `quick`: the same protocol for a 2-core CPU: 64x64 inputs (each preset keeps
+  its architecture; its fully-connected bottleneck shrinks with the input),
+  float32 (bfloat16 measured slower on the development CPU, experiments/
+  benchmarks.md), and a budget in SGD steps (issue 17): epochs of 320 images
+  (20 steps) whatever the training set's size, at most 8 (160 steps), patience 3
+  (60 steps), and a pool of at most 320 in the paper's proportions. The first
+  quick profile's epochs were one pass, so direct training on the target's 80
+  images got at most 75 steps, stopped after 20 without progress, and stalled
+  at "all skin" (`experiments/profiles/quick_v1.json`, experiments/table1.md).
+- `cpu`: `paper` on a 2-core CPU's budget for the U-Net's row (about three
+  hours): epochs of 416 images (26 steps: one pass over the shared pool's 414
+  training images), at most 25 (650 steps), patience 5 (130 steps).
 - `tiny`: a few images at 32x32 through miniature networks, for tests.
 """
 
 import dataclasses
 import json
+import math
 from pathlib import Path
+
+from skin_segmentation.models.presets import PAPER_EPOCH_IMAGES, PAPER_VALIDATION_FRACTION
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 AUGMENTATIONS = (None, "tf", "imgaug")
@@ -186,8 +194,12 @@ class Profile:
                 f"Received: augment={self.augment!r}"
             )
 
+    def sampling_options(self):
+        """`make_dataset` keyword arguments of what an epoch draws: its size and sources."""
+        return dict(balance_sources=self.balance_sources, epoch_images=self.epoch_images)
+
     def dataset_options(self):
-        """`make_dataset` keyword arguments of this profile's training augmentation."""
+        """`make_dataset` keyword arguments of this profile's training augmentation and sampling."""
         from skin_segmentation.data.appearance import PhotometricConfig
         from skin_segmentation.data.closeup import CloseupConfig
 
@@ -195,9 +207,24 @@ class Profile:
             closeup=CloseupConfig(self.closeup, self.closeup_min_side) if self.closeup else None,
             photometric=PhotometricConfig(probability=self.photometric) if self.photometric else None,
             lesions=self.lesions,
-            balance_sources=self.balance_sources,
-            epoch_images=self.epoch_images,
+            **self.sampling_options(),
         )
+
+    def epoch_train_images(self, train_images):
+        """Images one epoch trains on, for a training set of `train_images`.
+
+        >>> get_profile("quick").epoch_train_images(80), get_profile("tiny").epoch_train_images(8)
+        (320, 8)
+        """
+        return self.epoch_images or int(train_images)
+
+    def steps_per_epoch(self, train_images):
+        """SGD steps of one epoch on a training set of `train_images`.
+
+        >>> get_profile("quick").steps_per_epoch(80), get_profile("paper").steps_per_epoch(2096)
+        (20, 131)
+        """
+        return math.ceil(self.epoch_train_images(train_images) / self.batch_size)
 
     @property
     def input_shape(self):
@@ -244,6 +271,8 @@ _ROBUST = Profile(
     photometric=0.8,
     lesions=0.3,
     balance_sources=True,
+    # 2620 training images per epoch: the size of the paper's pool, more than the 2096
+    # its epoch trains on (`models.PAPER_EPOCH_IMAGES`); kept so that runs made with it resume.
     epoch_images=2620,
     # The switch that mattered most (experiments/robust_recipe.md): per-image
     # standardization erases the colour that tells a skin close-up from a beige wall.
@@ -256,26 +285,28 @@ _ROBUST = Profile(
     ),
 )
 
+_PAPER = Profile(
+    name="paper",
+    epochs=500,
+    patience=50,
+    batch_size=16,
+    image_size=128,
+    pretrain_images=PAPER_EPOCH_IMAGES,
+    target_train=100,
+    target_eval=300,
+    validation_fraction=PAPER_VALIDATION_FRACTION,
+    learning_rate=0.01,
+    fine_tune_learning_rate=0.001,
+    precision="float32",
+    augment="tf",
+    # The paper's pool (LFW 1000, LVS 721, HGR 899) and its clinical selection.
+    pretrain_shares=(1000, 721, 899),
+    target_selection="md5",
+    description="Codella et al. 2018 as published, a GPU's work",
+)
+
 PROFILES = {
-    "paper": Profile(
-        name="paper",
-        epochs=500,
-        patience=50,
-        batch_size=16,
-        image_size=128,
-        pretrain_images=2620,
-        target_train=100,
-        target_eval=300,
-        validation_fraction=0.2,
-        learning_rate=0.01,
-        fine_tune_learning_rate=0.001,
-        precision="float32",
-        augment="tf",
-        # The paper's pool (LFW 1000, LVS 721, HGR 899) and its clinical selection.
-        pretrain_shares=(1000, 721, 899),
-        target_selection="md5",
-        description="Codella et al. 2018 as published, a GPU's work",
-    ),
+    "paper": _PAPER,
     "robust": _ROBUST,
     "finetune": _ROBUST.replace(
         name="finetune",
@@ -291,11 +322,11 @@ PROFILES = {
     ),
     "quick": Profile(
         name="quick",
-        epochs=15,
-        patience=4,
+        epochs=8,
+        patience=3,
         batch_size=16,
         image_size=64,
-        pretrain_images=192,
+        pretrain_images=320,
         target_train=100,
         target_eval=300,
         validation_fraction=0.2,
@@ -303,7 +334,16 @@ PROFILES = {
         fine_tune_learning_rate=0.001,
         precision="float32",
         augment="tf",
-        description="the paper's protocol sized to run on a 2-core CPU in minutes",
+        epoch_images=320,
+        pretrain_shares=(1000, 721, 899),
+        description="the paper's protocol on a 2-core CPU: 64 px, 20 SGD steps an epoch",
+    ),
+    "cpu": _PAPER.replace(
+        name="cpu",
+        epochs=25,
+        patience=5,
+        epoch_images=416,
+        description="the paper's protocol at 128 px on a 2-core CPU: 26 SGD steps an epoch",
     ),
     "tiny": Profile(
         name="tiny",

@@ -9,6 +9,7 @@ their figures (`plots`: `table1.png`, `training_curves.png`). A cell whose
 by running the same command again.
 """
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -22,7 +23,13 @@ from skin_segmentation.data.splits import (
     split_validation,
     write_splits,
 )
-from skin_segmentation.models import PAPER_EPOCH_IMAGES, PRESETS, SCENARIOS
+from skin_segmentation.models import (
+    PAPER_EPOCH_IMAGES,
+    PAPER_EPOCH_TRAIN_IMAGES,
+    PAPER_EPOCH_VALIDATION_IMAGES,
+    PRESETS,
+    SCENARIOS,
+)
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.plots import write_results_figures
 from skin_segmentation.records import atomic_path, read_record, record_path, write_csv_atomic
@@ -122,6 +129,82 @@ def _check_models(models):
     return models
 
 
+def _check_scenarios(scenarios):
+    """The scenarios asked for, in Table I order (all three by default)."""
+    scenarios = list(scenarios or SCENARIOS)
+    unknown = [name for name in scenarios if name not in SCENARIOS]
+    if unknown:
+        raise ValueError(
+            f"Unknown scenario(s) {unknown}. Choose from: {', '.join(SCENARIOS)}."
+        )
+    return [name for name in SCENARIOS if name in scenarios]
+
+
+@dataclasses.dataclass
+class _Replication:
+    """What every cell of one `replicate` call shares."""
+
+    splits: dict
+    profile: object
+    out_dir: Path
+    seed: int
+    strategy: object
+    verbose: object
+    data: dict
+    device: str
+    evaluation: EvaluationSet | None = None
+
+    def evaluation_set(self):
+        """The target's evaluation images, loaded at the first call."""
+        if self.evaluation is None:
+            self.evaluation = EvaluationSet(self.splits["target_eval"], self.profile.image_size)
+        return self.evaluation
+
+
+def _run_cell(replication, preset, scenario, pretrained):
+    """Train (or resume), score and record one cell.
+
+    Returns:
+        `(pretrained, result, eval_images)`: the preset's pre-training
+        `TrainResult` (or `None` when not needed yet), the cell's, and how many
+        images it was scored on.
+    """
+    splits, out_dir, profile = replication.splits, replication.out_dir, replication.profile
+    run, pretrained = train_cell(preset, scenario, splits, out_dir, profile, pretrained,
+                                 replication.seed, replication.strategy, replication.verbose)
+    evaluation = replication.evaluation_set()
+    per_image, confidence, eval_seconds = score_cell(run, evaluation, profile.batch_size)
+    write_cell(
+        record_path(out_dir, preset, scenario), run, preset, scenario, profile=profile,
+        seed=replication.seed, splits=splits, evaluation=evaluation, per_image=per_image,
+        confidence=confidence, eval_seconds=eval_seconds, data=replication.data,
+        device=replication.device, pretrained=pretrained, out_dir=out_dir,
+    )
+    return pretrained, run.result, len(per_image)
+
+
+def _run_cells(replication, cells):
+    """Run every `(preset, scenario)` of `cells` not recorded yet, printing a line per cell."""
+    out_dir, pretrained, cell_seconds = replication.out_dir, None, []
+    for index, (preset, scenario) in enumerate(cells, start=1):
+        if index == 1 or preset != cells[index - 2][0]:
+            pretrained = None  # each preset pre-trains, or reloads, its own
+        prefix = f"[{index}/{len(cells)}] {preset} {scenario}"
+        path = record_path(out_dir, preset, scenario)
+        if path.is_file():
+            print(f"{prefix}: done earlier, {_scores_text(read_record(path, arrays=False))} "
+                  f"({path})", flush=True)
+        else:
+            started = time.perf_counter()
+            pretrained, result, scored = _run_cell(replication, preset, scenario, pretrained)
+            seconds = time.perf_counter() - started
+            print(f"{prefix}: {_scores_text(read_record(path, arrays=False))} on {scored} images "
+                  f"| {_training_text(result)}, {seconds:.0f} s"
+                  f"{_time_left(cell_seconds, seconds, cells[index:], out_dir)}", flush=True)
+        if index == len(cells) or preset != cells[index][0]:
+            _release_memory()
+
+
 def replicate(
     pretrain_dirs,
     target_dir,
@@ -132,6 +215,7 @@ def replicate(
     strategy=None,
     command=None,
     verbose="auto",
+    scenarios=None,
 ):
     """Run Table I: every preset in every scenario; write records and tables.
 
@@ -140,7 +224,7 @@ def replicate(
         target_dir: folder of the target dataset (its training and evaluation
             images are drawn by `data.splits.split_target`).
         out_dir: the results folder (see `skin_segmentation.records`).
-        profile: a `Profile` or its name: `"paper"`, `"quick"` or `"tiny"`.
+        profile: a `Profile` or its name: `"paper"`, `"cpu"`, `"quick"` or `"tiny"`.
         models: presets to run (default: all three, in Table I order).
         seed: training seed (initialization and data order); default the
             profile's. The splits are always drawn with the profile's seed, so
@@ -148,6 +232,8 @@ def replicate(
         strategy: a `tf.distribute.Strategy` for every training.
         command: the command line to write above the table (how to redo it).
         verbose: Keras verbosity of the trainings (`"auto"`: bars on a terminal).
+        scenarios: scenarios to run (default: all three); the tables hold every
+            cell recorded in `out_dir`, the others print as "n/a".
 
     Returns:
         The Table I DataFrame (`tables.make_table1`), also written to
@@ -160,70 +246,42 @@ def replicate(
     >>> replicate(pool, target, "results/", profile="quick")  # doctest: +SKIP
     """
     profile = get_profile(profile)
-    seed = profile.seed if seed is None else int(seed)
-    models = _check_models(models)
+    models, scenarios = _check_models(models), _check_scenarios(scenarios)
     pretrain_dirs = [Path(d) for d in pretrain_dirs]
-    target_dir = Path(target_dir)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-
     splits = prepare_splits(pretrain_dirs, target_dir, profile)
     _save_splits(out_dir, splits, profile.seed)
     data = _describe_data(pretrain_dirs, target_dir, splits)
-    print(
-        f"Table I, {profile.name} profile: pre-training pool {data['pool_sources']} "
-        f"({len(splits['pool_train'])} train + {len(splits['pool_validation'])} validation); "
-        f"target {target_dir.name}: {len(splits['target_train'])} train + "
-        f"{len(splits['target_validation'])} validation, {len(splits['target_eval'])} "
-        f"evaluation; {len(models) * len(SCENARIOS)} cells -> {out_dir}",
-        flush=True,
-    )
-    device = describe_device()
-    cells = [(preset, scenario) for preset in models for scenario in SCENARIOS]
-    evaluation = None
-    pretrained = None
-    cell_seconds = []
-    for index, (preset, scenario) in enumerate(cells, start=1):
-        if scenario == SCENARIOS[0]:
-            pretrained = None
-        prefix = f"[{index}/{len(cells)}] {preset} {scenario}"
-        path = record_path(out_dir, preset, scenario)
-        if path.is_file():
-            done = read_record(path, arrays=False)
-            print(f"{prefix}: done earlier, {_scores_text(done)} ({path})", flush=True)
-        else:
-            started = time.perf_counter()
-            run, pretrained = train_cell(
-                preset, scenario, splits, out_dir, profile, pretrained, seed, strategy, verbose
-            )
-            if evaluation is None:
-                evaluation = EvaluationSet(splits["target_eval"], profile.image_size)
-            per_image, confidence, eval_seconds = score_cell(run, evaluation, profile.batch_size)
-            write_cell(
-                path, run, preset, scenario, profile=profile, seed=seed, splits=splits,
-                evaluation=evaluation, per_image=per_image, confidence=confidence,
-                eval_seconds=eval_seconds, data=data, device=device, pretrained=pretrained,
-                out_dir=out_dir,
-            )
-            result = run.result
-            print(
-                f"{prefix}: {_scores_text(read_record(path, arrays=False))} "
-                f"on {len(per_image)} images | {len(result.history)} epochs (best "
-                f"{result.best_epoch}), {result.seconds_per_epoch:.1f} s/epoch, "
-                f"{result.parameters:,} parameters, {time.perf_counter() - started:.0f} s"
-                f"{_time_left(cell_seconds, time.perf_counter() - started, cells[index:], out_dir)}",
-                flush=True,
-            )
-        if scenario == SCENARIOS[-1]:
-            _release_memory()
+    replication = _Replication(splits, profile, out_dir, profile.seed if seed is None else int(seed),
+                               strategy, verbose, data, describe_device())
+    cells = [(preset, scenario) for preset in models for scenario in scenarios]
+    print(_header(profile, data, Path(target_dir).name, len(cells), out_dir), flush=True)
+    _run_cells(replication, cells)
 
-    if evaluation is None:
-        evaluation = EvaluationSet(splits["target_eval"], profile.image_size)
+    evaluation = replication.evaluation_set()
     write_csv_atomic(out_dir / BASELINES_NAME, score_baselines(evaluation, TABLE_BASELINES))
-    notes = table_notes(profile, data, device, command)
+    notes = table_notes(profile, data, replication.device, command)
     table = write_results_tables(out_dir, notes=notes)
     write_results_figures(out_dir, table)
     return table
+
+
+def _header(profile, data, target_name, cell_count, out_dir):
+    """The line `replicate` prints first: profile, pool, target splits, cells."""
+    return (
+        f"Table I, {profile.name} profile: pre-training pool {data['pool_sources']} "
+        f"({data['pool_train_images']} train + {data['pool_validation_images']} validation); "
+        f"target {target_name}: {data['target_train_images']} train + "
+        f"{data['target_validation_images']} validation, {data['target_eval_images']} "
+        f"evaluation; {cell_count} cells -> {out_dir}"
+    )
+
+
+def _training_text(result):
+    """`12 epochs (best 9), 3.1 s/epoch, 7,760,097 parameters` of a `TrainResult`."""
+    return (f"{len(result.history)} epochs (best {result.best_epoch}), "
+            f"{result.seconds_per_epoch:.1f} s/epoch, {result.parameters:,} parameters")
 
 
 def _time_left(cell_seconds, seconds, remaining, out_dir):
@@ -259,10 +317,13 @@ def table_notes(profile, data, device, command):
     lines = ["# Table I of Codella et al. 2018: this replication beside the paper", ""]
     if command:
         lines += ["Made by:", "", f"    {command}", ""]
+    epoch = (f"each of {profile.epoch_images} training images ({profile.steps_per_epoch(1)} SGD "
+             f"steps) whatever the training set's size" if profile.epoch_images
+             else "each one pass over the training images")
     lines += [
-        f"- Profile `{profile.name}` ({profile.description}): up to {profile.epochs} epochs, "
-        f"early stopping after {profile.patience} without a lower validation loss (best "
-        f"weights kept), SGD momentum 0.9 at {profile.learning_rate} (random init) / "
+        f"- Profile `{profile.name}` ({profile.description}): up to {profile.epochs} epochs "
+        f"({epoch}), early stopping after {profile.patience} without a lower validation loss "
+        f"(best weights kept), SGD momentum 0.9 at {profile.learning_rate} (random init) / "
         f"{profile.fine_tune_learning_rate} (fine-tuning), batch {profile.batch_size}, "
         f"{size}x{size} inputs, {profile.precision}, "
         f"{'augmentation ' + repr(profile.augment) if profile.augment else 'no augmentation'}, "
@@ -283,12 +344,14 @@ def table_notes(profile, data, device, command):
         f"- Baselines, for scale: detectors without a network, scored on the same {size}x{size} "
         f"images and masks; one score for every scenario, since they train on nothing. "
         f"all_skin calls every pixel skin; ycrcb and hsv are the explicit colour rules of "
-        f"Chai and Ngan 1999 and Sobottka and Pitas 1998 (`skin_segmentation/baselines/rules.py`).",
+        f"Chai and Ngan 1999 and Sobottka and Pitas 1996/1998 (`skin_segmentation/baselines/rules.py`).",
         f"- Parameters: ours at {size}x{size} input (the fully-connected bottleneck of the "
         f"two large networks grows with the input){miniature}; the paper's at 128x128.",
-        f"- Seconds per epoch: ours are the median pre-training epoch ({data['pool_train_images']} "
-        f"training + {data['pool_validation_images']} validation images) on {device}, and "
-        f"the same scaled to the paper's {PAPER_EPOCH_IMAGES}-image pool; the paper's are "
-        f"from its GPU.",
+        f"- Seconds per epoch: ours are the median pre-training epoch "
+        f"({profile.epoch_train_images(data['pool_train_images'])} training + "
+        f"{data['pool_validation_images']} validation images) on {device}, and the same "
+        f"scaled to the paper's epoch, its {PAPER_EPOCH_IMAGES}-image pool ("
+        f"{PAPER_EPOCH_TRAIN_IMAGES} trained on, {PAPER_EPOCH_VALIDATION_IMAGES} validated); "
+        f"the paper's are from its GPU.",
     ]
     return lines

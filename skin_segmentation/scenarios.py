@@ -201,6 +201,8 @@ def write_cell(path, run, preset, scenario, *, profile, seed, splits, evaluation
         "best_val_loss": float(result.best_val_loss),
         "stopped_early": bool(result.stopped_early),
         "train_images": len(splits[run.train_split]),
+        "epoch_train_images": profile.epoch_train_images(len(splits[run.train_split])),
+        "steps_per_epoch": profile.steps_per_epoch(len(splits[run.train_split])),
         "validation_images": len(splits[run.validation_split]),
         "eval_images": len(per_image),
         "learning_rate": float(run.learning_rate),

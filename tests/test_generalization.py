@@ -56,7 +56,11 @@ def test_report_command_runs_on_the_shipped_sample_at_tiny_scale(tmp_path):
     root = tmp_path / "data"
     for folder in [*pretrain, target]:
         small_copy(folder, root / folder.name, 12)
-    small_copy(target, root / "clinical", 6)
+    clinical = small_copy(target, root / "clinical", 6)
+    stems = sorted(image.stem for image in (clinical / "images").iterdir())
+    types = dict(zip(stems, ["1", "2", "2", "5", "6", ""]))  # one photograph without a type
+    (clinical / "pairs.tsv").write_text(
+        "stem\tfitzpatrick_type\n" + "".join(f"{stem}\t{kind}\n" for stem, kind in types.items()))
     weights = tmp_path / "tiny.keras"
     build_model("unet", input_shape=(32, 32, 3), filters=(4, 8, 16)).save(weights)
     out = tmp_path / "report"
@@ -77,3 +81,24 @@ def test_report_command_runs_on_the_shipped_sample_at_tiny_scale(tmp_path):
     assert pooled.loc["all_skin", "pixel_recall"] == pytest.approx(1.0)
     markdown = (out / "generalization.md").read_text()
     assert "## Leave one source out" in markdown and "## k-fold fine-tuning" in markdown
+
+    # Every held-out image, once per model, with its Fitzpatrick type and ITA category.
+    per_image = pd.read_csv(out / "kfold_finetune_per_image.csv", dtype={"fitzpatrick_type": "Int64"})
+    assert len(per_image) == 6 * 4 and set(per_image["stem"]) == set(stems)
+    assert (per_image.groupby("stem")["fold"].nunique() == 1).all()
+    for row in per_image.itertuples():
+        assert (str(row.fitzpatrick_type) if not pd.isna(row.fitzpatrick_type) else "") == types[row.stem]
+    assert per_image["ita_category"].notna().all()
+    by_type = pd.read_csv(out / "kfold_by_fitzpatrick_type.csv")
+    for model in ("direct", "fine-tuned", "all_skin", "ycrcb"):
+        groups = by_type[by_type["model"] == model].set_index("group")
+        assert groups["n"].to_dict() == {"1": 1, "2": 2, "5": 1, "6": 1, "unknown": 1}
+        both = per_image[(per_image["model"] == model) & (per_image["fitzpatrick_type"] == 2)]
+        tp, fp, fn = both["tp"].sum(), both["fp"].sum(), both["fn"].sum()
+        assert groups.loc["2", "pooled_jaccard"] == pytest.approx(tp / (tp + fp + fn))
+        assert groups.loc["2", "mean_jaccard"] == pytest.approx(both["jaccard"].mean())
+    assert (by_type.loc[by_type["model"] == "all_skin", "pixel_recall"] == 1.0).all()
+    by_ita = pd.read_csv(out / "kfold_by_ita_category.csv")
+    assert by_ita.groupby("model")["n"].sum().to_dict() == {m: 6 for m in set(by_ita["model"])}
+    assert "## k-fold fine-tuning by Fitzpatrick type" in markdown
+    assert "## k-fold fine-tuning by ITA category" in markdown

@@ -117,6 +117,18 @@ def test_table1_bars_networks_beside_paper_and_baselines_as_lines(tmp_path):
     assert read_png(tmp_path / "table1.png")[0] == "PNG"
 
 
+def test_table1_bars_hatch_and_label_a_degenerate_cell():
+    table = table1(["unet", "dense_residual_unet"], [0.65, 0.8], [0.44, 0.55])
+    table["direct_training_degenerate"] = ["all skin", ""]
+    figure = table1_bars(table)
+    training = figure.axes[SCENARIOS.index("direct_training")]
+    ours = training.patches[:2]
+    assert [bar.get_hatch() for bar in ours] == ["//", None]
+    assert [text.get_text() for text in training.texts] == ["all skin"]
+    other = figure.axes[SCENARIOS.index("fine_tuning")]
+    assert [bar.get_hatch() for bar in other.patches] == [None] * 4 and not other.texts
+
+
 def test_training_curves_from_a_results_folder(tmp_path):
     history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.5, 0.4, 0.3], "val_loss": [0.6, 0.45, 0.5]})
     for folder in ("pretrained/unet", "unet/direct_training", "unet/fine_tuning", "unet/direct_transfer"):

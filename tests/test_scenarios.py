@@ -190,11 +190,16 @@ def test_other_splits_in_the_same_folder_are_refused(results):
 
 def test_prepare_splits_draws_the_profile_counts_per_source():
     pool, target = sample_datasets()
+    splits = prepare_splits(pool, target, get_profile("tiny"))
+    drawn = splits["pool_train"] + splits["pool_validation"]
+    counts = pd.Series([pair.source for pair in drawn]).value_counts().to_dict()
+    assert counts == {"sfa": 4, "fasseg": 4, "hgr_subset": 4}  # 12, drawn equally
     splits = prepare_splits(pool, target, get_profile("quick"))
     drawn = splits["pool_train"] + splits["pool_validation"]
     counts = pd.Series([pair.source for pair in drawn]).value_counts().to_dict()
-    assert counts == {"sfa": 64, "fasseg": 64, "hgr_subset": 64}
-    assert len(splits["pool_validation"]) == round(0.2 * 192)
+    # At most 320 in the paper's 1000 : 721 : 899, as many as 100 of each allow.
+    assert counts == {"sfa": 100, "fasseg": 72, "hgr_subset": 90}
+    assert len(splits["pool_validation"]) == round(0.2 * 262)
     assert (len(splits["target_train"]), len(splits["target_validation"]),
             len(splits["target_eval"])) == (80, 20, 300)
 

@@ -2,7 +2,7 @@
 
 - `all_skin`: every pixel is skin (what the target's skin fraction alone scores);
 - `ycrcb`: the explicit chrominance rule of Chai and Ngan (1999);
-- `hsv`: the explicit hue/saturation rule of Sobottka and Pitas (1998);
+- `hsv`: the explicit hue/saturation rule of Sobottka and Pitas (1996, 1998);
 - `histogram`: the Bayesian colour histogram of Jones and Rehg (2002), trained
   on a pool (`skinseg train --model histogram`) and saved as a small `.npz`.
 

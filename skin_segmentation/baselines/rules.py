@@ -9,11 +9,18 @@ rules here answer 0 or 1, pixel by pixel, in blocks of rows so that a
 
     D. Chai and K. N. Ngan, "Face segmentation using skin-color map in videophone
     applications", IEEE Trans. Circuits Syst. Video Technol. 9(4):551-564, 1999.
-    K. Sobottka and I. Pitas, "A novel method for automatic face segmentation,
-    facial feature extraction and tracking", Signal Processing: Image
-    Communication 12(3):263-281, 1998 (the range as surveyed by V. Vezhnevets,
-    V. Sazonov and A. Andreeva, "A survey on pixel-based skin color detection
-    techniques", GraphiCon 2003).
+    K. Sobottka and I. Pitas, "Segmentation and tracking of faces in color
+    images", Proc. 2nd Int. Conf. on Automatic Face and Gesture Recognition,
+    236-241, 1996, and "A novel method for automatic face segmentation, facial
+    feature extraction and tracking", Signal Processing: Image Communication
+    12(3):263-281, 1998: skin-like regions by hue and saturation.
+
+The HSV bounds, 0 <= H <= 50 degrees and 0.23 <= S <= 0.68, are those that
+secondary sources attribute to Sobottka and Pitas (a thesis chapter surveying
+explicit skin rules; an open-source skin-detection library's `HSVSobottkaPitas`
+classifier); the papers' own text was not at hand to check the numbers. That
+the Vezhnevets, Sazonov and Andreeva survey (GraphiCon 2003) lists this range,
+as an earlier note here said, could not be confirmed; it is no longer cited.
 """
 
 import numpy as np
@@ -21,7 +28,7 @@ import numpy as np
 # Chai and Ngan 1999: Cr and Cb of ITU-R BT.601 in full range (JPEG/JFIF, as
 # OpenCV's COLOR_RGB2YCrCb), inclusive bounds.
 YCRCB_RULE = {"cr": (133.0, 173.0), "cb": (77.0, 127.0)}
-# Sobottka and Pitas 1998: hue in degrees, saturation in [0, 1] (the HSV of
+# Sobottka and Pitas 1996/1998: hue in degrees, saturation in [0, 1] (the HSV of
 # skimage.color.rgb2hsv), inclusive bounds.
 HSV_RULE = {"hue_degrees": (0.0, 50.0), "saturation": (0.23, 0.68)}
 ROWS_PER_BLOCK = 512
@@ -156,7 +163,7 @@ def rgb_to_hue_saturation(pixels):
 
 
 class HSVRule(Baseline):
-    """Skin where hue is 0-50 degrees and saturation 0.23-0.68 (Sobottka and Pitas 1998).
+    """Skin where hue is 0-50 degrees and saturation 0.23-0.68 (Sobottka and Pitas 1996, 1998).
 
     Example:
     >>> photo = np.array([[[200, 140, 120], [40, 90, 200]]], "uint8")  # skin, sky

@@ -11,7 +11,6 @@ from pathlib import Path
 from skin_segmentation.benchmarking.timing import (
     BATCH_SIZE,
     COMPUTE_DTYPE,
-    PAPER_IMAGES_PER_EPOCH,
     MatmulProbe,
     build_compiled,
     forward_flops,
@@ -21,6 +20,11 @@ from skin_segmentation.benchmarking.timing import (
     time_decoding,
     time_pipeline,
     timed,
+)
+from skin_segmentation.models import (
+    PAPER_EPOCH_IMAGES,
+    PAPER_EPOCH_TRAIN_IMAGES,
+    PAPER_EPOCH_VALIDATION_IMAGES,
 )
 
 
@@ -90,6 +94,7 @@ def _group_rows(preset, entries, flops, parameters, save_s):
         step = statistics.median(seconds for seconds, _ in entry["train"])
         infer = statistics.median(seconds for seconds, _ in entry["infer"])
         train_img_s = BATCH_SIZE / step
+        infer_img_s = BATCH_SIZE / infer
         rows.append({
             "preset": preset,
             "parameters": parameters,
@@ -100,14 +105,16 @@ def _group_rows(preset, entries, flops, parameters, save_s):
             "train_step_s": step,
             "train_step_min_s": min(seconds for seconds, _ in entry["train"]),
             "first_step_s": entry["first"],
-            "infer_img_s": BATCH_SIZE / infer,
+            "infer_img_s": infer_img_s,
             "latency_ms": 1000 * statistics.median(seconds for seconds, _ in entry["latency"]),
             "gflop_per_image": flops / 1e9,
             "train_tflop_s": 3 * flops * train_img_s / 1e12,
             "train_share": _share(entry["train"], 3 * flops * BATCH_SIZE),
             "infer_share": _share(entry["infer"], flops * BATCH_SIZE),
             "matmul_tflop_s": statistics.median(rate for _, rate in entry["train"]),
-            "epoch_s_projected": PAPER_IMAGES_PER_EPOCH / train_img_s,
+            # One paper epoch: its 2096 training images, then its 524 validation ones.
+            "epoch_s_projected": (PAPER_EPOCH_TRAIN_IMAGES / train_img_s
+                                  + PAPER_EPOCH_VALIDATION_IMAGES / infer_img_s),
             "checkpoint_save_s": save_s if entry is entries[0] else None,
             "timed_steps": entry["repeats"],
             "load_1min": load(),
@@ -165,7 +172,7 @@ def measure_overheads(preset, precision, plan, train_step_s, decode_img_s, saves
             "waste_s": first - statistics.median(again), "per": "new batch size", "load_1min": load(),
         })
 
-    steps = -(-PAPER_IMAGES_PER_EPOCH // BATCH_SIZE)
+    steps = -(-PAPER_EPOCH_TRAIN_IMAGES // BATCH_SIZE)
     epoch_s = steps * train_step_s
     rows.append({
         "what": "network arithmetic: training steps of one paper epoch", "seconds": epoch_s,
@@ -178,37 +185,38 @@ def measure_overheads(preset, precision, plan, train_step_s, decode_img_s, saves
         })
     if decode_img_s:
         rows.append({
-            "what": f"decoding {PAPER_IMAGES_PER_EPOCH} photographs (Pillow, once per process)",
-            "seconds": PAPER_IMAGES_PER_EPOCH / decode_img_s,
-            "waste_s": PAPER_IMAGES_PER_EPOCH / decode_img_s, "per": "run", "load_1min": load(),
+            "what": f"decoding {PAPER_EPOCH_IMAGES} photographs (Pillow, once per process)",
+            "seconds": PAPER_EPOCH_IMAGES / decode_img_s,
+            "waste_s": PAPER_EPOCH_IMAGES / decode_img_s, "per": "run", "load_1min": load(),
         })
     return rows
 
 
 
 def paper_epoch(preset, pairs, precision, out_root, epochs=2):
-    """Seconds per paper-profile epoch over 2620 training images (+655 validation).
+    """Seconds per paper-profile epoch: 2096 training images, then 524 to validate.
 
-    Two epochs through `training.train`: the first includes tracing (and XLA
-    compilation where Keras turns it on), the second is the steady figure.
+    The paper's epoch is its 2620-image pool with the 20% validation split held
+    out (`models.PAPER_EPOCH_IMAGES`). Two epochs through `training.train`: the
+    first includes tracing (and XLA compilation where Keras turns it on), the
+    second is the steady figure.
     """
     from skin_segmentation.profiles import get_profile
     from skin_segmentation.training import train
 
-    validation_count = PAPER_IMAGES_PER_EPOCH // 4  # the paper's 80/20 split
-    needed = PAPER_IMAGES_PER_EPOCH + validation_count
-    cycled = [pairs[i % len(pairs)] for i in range(needed)]
+    cycled = [pairs[i % len(pairs)] for i in range(PAPER_EPOCH_IMAGES)]
     profile = get_profile("paper").replace(epochs=epochs, patience=epochs, precision=precision)
     fresh_session()
     result = train(
-        preset, cycled[:PAPER_IMAGES_PER_EPOCH], cycled[PAPER_IMAGES_PER_EPOCH:],
+        preset, cycled[:PAPER_EPOCH_TRAIN_IMAGES], cycled[PAPER_EPOCH_TRAIN_IMAGES:],
         Path(out_root) / f"{preset}-{precision}", profile, verbose=0,
     )
     seconds = [float(value) for value in result.history["seconds"]]
     return {"preset": preset, "precision": precision, "epoch_s": seconds[-1],
             "first_epoch_s": seconds[0], "epochs": len(seconds),
-            "train_images": PAPER_IMAGES_PER_EPOCH, "validation_images": validation_count,
-            "distinct_pairs": min(len(pairs), needed), "load_1min": load()}
+            "train_images": PAPER_EPOCH_TRAIN_IMAGES,
+            "validation_images": PAPER_EPOCH_VALIDATION_IMAGES,
+            "distinct_pairs": min(len(pairs), PAPER_EPOCH_IMAGES), "load_1min": load()}
 
 
 # --------------------------------------------------------------------------- precision and Jaccard

@@ -54,7 +54,7 @@ def fmt(value, digits=2):
 def print_table(rows):
     header = ["preset", "params", "precision", "mode", "train img/s", "step s", "infer img/s",
               "latency ms", "GFLOP/img", "train TFLOP/s", "% matmul (train)", "% matmul (infer)",
-              "epoch s (2620, projected)", "load"]
+              "epoch s (2620: 2096 + 524 val, projected)", "load"]
     lines = [header]
     for row in rows:
         lines.append([

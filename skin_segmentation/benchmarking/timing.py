@@ -12,7 +12,6 @@ import time
 
 from skin_segmentation.data.pipeline import load_arrays, make_dataset
 
-PAPER_IMAGES_PER_EPOCH = 2620
 BATCH_SIZE = 16
 IMAGE_SIZE = 128
 

@@ -16,6 +16,8 @@ def cli_command(args):
         parts += ["--target", str(args.target)]
     if args.models:
         parts += ["--models", ",".join(args.models)]
+    if args.scenarios:
+        parts += ["--scenarios", ",".join(args.scenarios)]
     if args.seed is not None:
         parts += ["--seed", str(args.seed)]
     if args.strategy != "default":
@@ -60,6 +62,7 @@ def run(args):
         args.out,
         profile=args.profile,
         models=args.models,
+        scenarios=args.scenarios,
         seed=args.seed,
         strategy=strategy,
         command=cli_command(args),
@@ -77,6 +80,9 @@ def add_parser(commands):
     replicate.add_argument("--pretrain", default=None, type=split_dirs, help="DIR[,DIR...]")
     replicate.add_argument("--target", default=None)
     replicate.add_argument("--models", default=None, type=split_dirs, help="presets to run")
+    replicate.add_argument("--scenarios", default=None, type=split_dirs,
+                           help="scenarios to run (default: all three): direct_transfer, "
+                                "direct_training, fine_tuning")
     replicate.add_argument("--seed", type=int, default=None,
                            help="training seed (default: the profile's; the splits keep theirs)")
     replicate.add_argument("--strategy", default="default",

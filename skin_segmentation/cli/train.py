@@ -168,7 +168,7 @@ def add_parser(commands):
                        help="build --model with the profile's settings and copy this network's "
                             "weights into it layer by layer (e.g. into a network of another "
                             "input standardization); shapes must match")
-    train.add_argument("--profile", default="quick", help="paper, quick or tiny")
+    train.add_argument("--profile", default="quick", help="paper, robust, finetune, cpu, quick, tiny or a .json file")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--target-train", default=None, metavar="DIR",
                        help="also train on this target folder's training split (the "

@@ -4,6 +4,9 @@ from skin_segmentation.models.blocks import STANDARDIZATIONS, RescaledTanh, stan
 from skin_segmentation.models.dense_residual_unet import build_dense_residual_unet
 from skin_segmentation.models.presets import (
     PAPER_EPOCH_IMAGES,
+    PAPER_EPOCH_TRAIN_IMAGES,
+    PAPER_EPOCH_VALIDATION_IMAGES,
+    PAPER_VALIDATION_FRACTION,
     PRESETS,
     SCENARIOS,
     PaperFigures,
@@ -15,6 +18,9 @@ from skin_segmentation.models.unet import build_unet
 
 __all__ = [
     "PAPER_EPOCH_IMAGES",
+    "PAPER_EPOCH_TRAIN_IMAGES",
+    "PAPER_EPOCH_VALIDATION_IMAGES",
+    "PAPER_VALIDATION_FRACTION",
     "PRESETS",
     "SCENARIOS",
     "STANDARDIZATIONS",

@@ -57,7 +57,10 @@ def _make_dataset(pairs, profile, training, seed, standardization):
         )
     from skin_segmentation.data.pipeline import make_dataset
 
-    options = profile.dataset_options() if training and profile.augment else {}
+    # An epoch's size and sources apply to every training set; the rest only with augmentation.
+    options = {}
+    if training:
+        options = profile.dataset_options() if profile.augment else profile.sampling_options()
     return make_dataset(
         pairs,
         image_size=profile.image_size,
