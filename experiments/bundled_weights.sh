@@ -1,41 +1,56 @@
 #!/usr/bin/env bash
-# How weights/unet.keras was made (see weights/README.md, its model card).
-# Run from the repository root after `skinseg data get sfa fasseg hgr_subset abdomen` (or with SKINSEG_DATA pointing at them); about 1 h 25 min of
-# training on a 2-core CPU, then about 10 minutes of evaluation.
+# How weights/unet.keras (version 2) was made; its model card is weights/README.md.
+# Run from the repository root after
+#     skinseg data get sfa fasseg hgr_subset abdomen ecu ccp negatives_indoor clinical_ft13
+# (or with SKINSEG_DATA pointing at them). Times on a 2-core AMD EPYC (AVX2): steps 1-3
+# (version 1) about 1.3 h of training, step 4 56 min, step 5 22 min, the metrics 5 min.
 set -euo pipefail
-POOL=${SKINSEG_DATA:-data}/sfa,${SKINSEG_DATA:-data}/fasseg,${SKINSEG_DATA:-data}/hgr_subset
-TARGET=${SKINSEG_DATA:-data}/abdomen
+DATA=${SKINSEG_DATA:-data}
+POOL="$DATA/sfa,$DATA/fasseg,$DATA/hgr_subset"
+WILD="$DATA/ecu,$DATA/ccp,$DATA/negatives_indoor"
+TARGET="$DATA/abdomen"
 
-# 1. From random initialization at learning rate 0.01 (24 epochs at most).
+# 1-2. Version 1: the paper's recipe (per-image standardization) from random initialization
+#      on the healthy-skin pool and abdomen's 100, in two stages of the same split.
 skinseg train --model unet --data "$POOL" --target-train "$TARGET" \
     --profile weights/unet_profile.json --out runs/bundled-unet
-# 2. From stage 1's best weights, still at 0.01 (it was still improving), 12 epochs at most.
-#    Same profile seed, so the same training / validation / held-out split.
 skinseg train --model unet --data "$POOL" --target-train "$TARGET" \
     --profile weights/unet_profile_continue.json --init runs/bundled-unet/model.keras \
     --out runs/bundled-unet-continue
-# 3. The same weights in a float32 network (training computed in bfloat16), without
-#    optimizer state: 31 MB, and fast on machines without native bfloat16. Since version
-#    0.2 its head is Keras's own tanh + Rescaling (the same function as the old custom
-#    layer), so the file loads in any Keras 3 without this package.
+# 3. Its weights in a float32 network with v1's linear transposed convolutions (training
+#    computed in bfloat16), without optimizer state.
 python - <<'PY'
 import keras
-import skin_segmentation
 from skin_segmentation.models import build_model
 
 trained = keras.models.load_model("runs/bundled-unet-continue/model.keras", compile=False)
-# upsample_activation=None: the network as trained, before the presets added ReLU after
-# the transposed convolutions (docs/architecture.md).
 model = build_model("unet", input_shape=(128, 128, 3), upsample_activation=None)
 model.set_weights(trained.get_weights())
-model.save("weights/unet.keras")
+model.save("runs/unet_v1.keras")
 PY
-# 4. The model card's metrics, at native resolution, on images the weights never saw.
-cp runs/bundled-unet-continue/splits.json weights/unet_splits.json
+# (The same file: `git show 3eb29a5:weights/unet.keras > runs/unet_v1.keras`.)
+
+# 4. The robust recipe with fixed standardization (the network scales raw pixels itself),
+#    warm-started from v1's weights, on every source but clinical_ft13: 9 epochs of 960
+#    images at learning rate 0.01 (experiments/robust_recipe.md).
+skinseg train --model unet --data "$POOL,$WILD" --target-train "$TARGET" \
+    --profile weights/unet_fixed_cpu.json --warm-start runs/unet_v1.keras --out runs/fixed-base
+# 5. The same, continued with clinical_ft13 as an eighth source at learning rate 0.001,
+#    keeping step 4's validation images unseen (--validation-from).
+skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
+    --profile weights/unet_fixed_cpu_all.json --init runs/fixed-base/model.keras \
+    --validation-from runs/fixed-base/splits.json --out runs/fixed-all
+python -c "import keras; keras.saving.load_model('runs/fixed-all/model.keras', compile=False).save('weights/unet.keras')"
+cp runs/fixed-all/splits.json weights/unet_splits.json
+
+# 6. The model card's metrics, at native resolution, on images the weights never saw.
 mkdir -p weights/metrics
 skinseg evaluate --data "$TARGET" --split eval --out weights/metrics/abdomen_eval.csv
-for name in sfa fasseg hgr_subset; do
-    skinseg evaluate --data "${SKINSEG_DATA:-data}/$name" --split held_out \
-        --splits weights/unet_splits.json \
+skinseg evaluate --data "$TARGET" --split eval --by tone --report weights/metrics/abdomen_eval_by_tone
+for name in sfa fasseg hgr_subset ecu ccp negatives_indoor; do
+    skinseg evaluate --data "$DATA/$name" --splits weights/unet_splits.json --split held_out \
         --out "weights/metrics/${name}_held_out.csv"
 done
+# Clinical close-ups, cross-validated from step 4's network (which never saw them).
+python experiments/generalization.py --skip-loso --data-root "$DATA" \
+    --weights runs/fixed-base/model.keras --folds 3 --out experiments/results/generalization

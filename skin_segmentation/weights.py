@@ -12,9 +12,13 @@ from pathlib import Path
 
 WEIGHTS_ENV_VAR = "SKINSEG_WEIGHTS"
 BUNDLED_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "unet.keras"
+# A network of the bundled one's recipe in one command, from random initialization (a
+# GPU's work at the `robust` profile's 500 epochs); the bundled file's exact history, on
+# a CPU, is experiments/bundled_weights.sh.
 TRAIN_COMMAND = (
-    "skinseg train --model unet --data data/sfa,data/fasseg,data/hgr_subset "
-    "--target-train data/abdomen --profile weights/unet_profile.json --out runs/bundled-unet"
+    "skinseg train --model unet --data data/sfa,data/fasseg,data/hgr_subset,data/ecu,data/ccp,"
+    "data/negatives_indoor,data/clinical_ft13 --target-train data/abdomen --profile robust "
+    "--out runs/unet"
 )
 
 
@@ -49,7 +53,7 @@ def default_weights_path():
         raise FileNotFoundError(
             f"{BUNDLED_WEIGHTS}: no bundled weights in this installation. Pass "
             f"--weights FILE.keras (or set {WEIGHTS_ENV_VAR}), or train one with: "
-            f"{TRAIN_COMMAND}"
+            f"{TRAIN_COMMAND} (the bundled file's own recipe: experiments/bundled_weights.sh)"
         )
     return BUNDLED_WEIGHTS
 
