@@ -74,8 +74,9 @@ def check_output_folder(path, recursive=False):
 
     Args:
         path: the folder a command will write into (made when missing).
-        recursive: delete the temporaries of killed runs in every folder
-            below `path` too (a run folder), not only in `path` and beside it.
+        recursive: delete the temporaries of killed runs in the folders below
+            `path` too (a run folder; hidden ones excepted), not only in `path`
+            and beside it.
 
     Returns:
         `Path(path)`.
