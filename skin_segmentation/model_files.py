@@ -17,9 +17,11 @@ from pathlib import Path
 
 KERAS_MEMBERS = ("metadata.json", "config.json", "model.weights.h5")
 HISTOGRAM_MEMBERS = ("skin_counts.npy", "non_skin_counts.npy", "threshold.npy", "info.npy")
+# kind -> (members, what the file should be, its name in "no such ... file")
 _KINDS = {
-    "keras": (KERAS_MEMBERS, "a Keras 3 .keras model (written by model.save)"),
-    "histogram": (HISTOGRAM_MEMBERS, "a histogram model (.npz of skinseg train --model histogram)"),
+    "keras": (KERAS_MEMBERS, "a Keras 3 .keras model (written by model.save)", "model"),
+    "histogram": (HISTOGRAM_MEMBERS, "a histogram model (.npz of skinseg train --model histogram)",
+                  "histogram model"),
 }
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURE = b"PK\x03\x04"
@@ -72,12 +74,12 @@ def check_model_file(path, kind="keras"):
     """
     if kind not in _KINDS:
         raise ValueError(f"`kind` must be one of {tuple(_KINDS)}. Received: kind={kind!r}")
-    members, what = _KINDS[kind]
+    members, what, noun = _KINDS[kind]
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path}: a folder, not a file; expected {what}.")
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file; expected {what}.")
+        raise FileNotFoundError(f"{path}: no such {noun} file; expected {what}.")
     size = path.stat().st_size
     if not zipfile.is_zipfile(path):
         raise ValueError(_not_a_zip(path, size, what))

@@ -116,7 +116,7 @@ def test_check_reports_each_broken_file_by_name(model_files, kind):
 def test_an_intact_file_passes_and_a_missing_one_is_not_found(model_files, tmp_path):
     assert check_model_file(model_files["good"]) == model_files["good"]
     assert load_keras_model(model_files["good"]).input_shape == (None, 32, 32, 3)
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="absent.keras: no such model file"):
         check_model_file(tmp_path / "absent.keras")
 
 
