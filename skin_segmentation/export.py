@@ -15,7 +15,16 @@ this package:
     mask = confidence[..., 0] >= 0.5
 
 A batch holds images of one size (`[N, H, W, 3]`); different calls may use
-different sizes.
+different sizes. Any other rank or channel count (a grey `[H, W]` or
+`[N, H, W, 1]`, an RGBA `[N, H, W, 4]`, a single `[H, W, 3]`) is refused inside
+the graph with an `InvalidArgumentError` that says what was expected and what
+was received (`check_images`).
+
+`export_saved_model` builds the SavedModel in a temporary folder beside its
+destination and renames it when complete, so a kill at any moment leaves the
+old export, the new one, or none. It replaces an earlier export of this package
+(a folder holding `skinseg_export.json`) and refuses any other folder that is
+not empty.
 """
 
 import json
@@ -30,6 +39,7 @@ INPUT_NAME = "images"
 OUTPUT_NAME = "skin_confidence"
 EXPORT_INFO_NAME = "skinseg_export.json"
 TOLERANCE = 1e-4
+EXPECTED_IMAGES = "uint8 [batch, height, width, 3] (RGB; convert grey or RGBA images first)"
 
 
 # Pillow's 8-bit resampling: coefficients in fixed point with 22 fractional bits.
@@ -181,6 +191,69 @@ def pillow_pass_order():
     return _PASS_ORDER[0]
 
 
+def check_images(images):
+    """`images` once the graph has checked, when it runs, that they are `[N, H, W, 3]`.
+
+    The serving signature declares `[None, None, None, 3]`, but a signature
+    call does not enforce shapes, and TensorFlow folds the declared rank into
+    constants; the check therefore reads the shape through an op of unknown
+    shape (`placeholder_with_default`), so it sees the tensor actually fed.
+
+    Raises:
+        tf.errors.InvalidArgumentError: (when run) another rank or channel
+            count; the message states `EXPECTED_IMAGES` and the shape received.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> check_images(tf.zeros((1, 4, 4, 3), tf.uint8)).shape
+    TensorShape([1, 4, 4, 3])
+    >>> check_images(tf.zeros((1, 4, 4, 4), tf.uint8))
+    Traceback (most recent call last):
+    tensorflow.python.framework.errors_impl.InvalidArgumentError: ...images must be uint8 [batch, height, width, 3]...
+    """
+    import tensorflow as tf
+
+    shape = tf.shape(tf.compat.v1.placeholder_with_default(images, shape=None))
+    valid = tf.logical_and(tf.equal(tf.size(shape), 4), tf.equal(shape[-1], 3))
+    check = tf.debugging.Assert(
+        valid, [f"{INPUT_NAME} must be {EXPECTED_IMAGES}; received shape", shape], summarize=8
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(images)
+
+
+def is_export(folder):
+    """Whether `folder` holds a SavedModel written by `export_saved_model`."""
+    folder = Path(folder)
+    return (folder / EXPORT_INFO_NAME).is_file() and (folder / "saved_model.pb").is_file()
+
+
+def check_export_folder(out_dir):
+    """Refuse, before any work, an `out_dir` that `export_saved_model` may not write.
+
+    A missing or empty folder, or an earlier export of this package, is fine
+    (the export replaces it); a file, a folder holding anything else, or a
+    place that cannot be written is a one-line `ValueError`.
+
+    Example:
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "notes.txt").write_text("mine")
+    >>> check_export_folder(folder)
+    Traceback (most recent call last):
+    ValueError: ...: holds files that are not an earlier export (no skinseg_export.json); ...
+    """
+    from skin_segmentation.outputs import check_output_folder
+
+    out_dir = check_output_folder(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not is_export(out_dir):
+        raise ValueError(
+            f"{out_dir}: holds files that are not an earlier export (no {EXPORT_INFO_NAME}); "
+            f"name a new or empty folder."
+        )
+    return out_dir
+
+
 def make_serving_function(model):
     """`images uint8 [N, H, W, 3] -> {"skin_confidence": float32 [N, H, W, 1]}`.
 
@@ -201,6 +274,7 @@ def make_serving_function(model):
     standardization = standardization_of(model)
 
     def serve(images):
+        images = check_images(images)
         size = tf.shape(images)[1:3]
         resized = pillow_bilinear_resize(images, height, width, pass_order)
         inputs = model_inputs(resized, standardization)
@@ -215,7 +289,9 @@ def export_saved_model(model, out_dir, weights=None):
 
     Args:
         model: a skin model (`weights.load_skin_model`).
-        out_dir: the SavedModel folder (made; an existing SavedModel is replaced).
+        out_dir: the SavedModel folder: built beside it and renamed when
+            complete; an earlier export there is replaced, any other non-empty
+            folder refused (`check_export_folder`).
         weights: the `.keras` file the model came from, recorded in
             `out_dir/skinseg_export.json`.
 
@@ -223,6 +299,9 @@ def export_saved_model(model, out_dir, weights=None):
         The `Path` of the SavedModel. Its `serving_default` signature takes
         `images`, uint8 `[N, H, W, 3]`, and returns `{"skin_confidence": float32
         [N, H, W, 1]}`; the same function is the loaded object's `serve`.
+
+    Raises:
+        ValueError: `out_dir` may not be written (`check_export_folder`).
 
     Example:
     >>> import skin_segmentation, tensorflow as tf, tempfile
@@ -236,10 +315,10 @@ def export_saved_model(model, out_dir, weights=None):
     import keras
     import tensorflow as tf
 
+    from skin_segmentation.records import atomic_folder
+
     height, width = model_image_size(model)
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"{out_dir}: exists and is not a folder; --out must name a folder.")
+    out_dir = check_export_folder(out_dir)
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(
@@ -247,7 +326,6 @@ def export_saved_model(model, out_dir, weights=None):
         fn=make_serving_function(model),
         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name=INPUT_NAME)],
     )
-    archive.write_out(str(out_dir), verbose=False)
     info = {
         "signature": SIGNATURE_NAME,
         "input": {"name": INPUT_NAME, "dtype": "uint8", "shape": ["N", "H", "W", 3]},
@@ -260,7 +338,9 @@ def export_saved_model(model, out_dir, weights=None):
         "weights": None if weights is None else str(weights),
         "model_name": model.name,
     }
-    (out_dir / EXPORT_INFO_NAME).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    with atomic_folder(out_dir, replace=is_export) as temporary:
+        archive.write_out(str(temporary), verbose=False)
+        (temporary / EXPORT_INFO_NAME).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return out_dir
 
 
@@ -299,6 +379,7 @@ def export_from_cli(args):
         return tflite_from_cli(args)
     if getattr(args, "quantize", None) is not None:
         raise ValueError("--quantize applies to --format tflite only; a SavedModel keeps float32.")
+    check_export_folder(args.out)
     weights = resolve_weights(args.weights)
     model = load_skin_model(weights)
     out_dir = export_saved_model(model, args.out, weights=weights)

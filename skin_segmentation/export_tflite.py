@@ -90,6 +90,16 @@ def convert_to_tflite(model, quantize=None):
             return converter.convert()
 
 
+def check_tflite_path(path):
+    """`path` as a `Path` once it is a `.tflite` name that can be written (`outputs.check_output_file`)."""
+    from skin_segmentation.outputs import check_output_file
+
+    path = Path(path)
+    if path.suffix != ".tflite":
+        raise ValueError(f"{path}: a TFLite file's name must end in .tflite.")
+    return check_output_file(path)
+
+
 def export_tflite(model, path, quantize=None):
     """Write `model` as a `.tflite` file (atomically); see `convert_to_tflite`.
 
@@ -112,11 +122,7 @@ def export_tflite(model, path, quantize=None):
     """
     from skin_segmentation.records import atomic_path
 
-    path = Path(path)
-    if path.suffix != ".tflite":
-        raise ValueError(f"{path}: a TFLite file's name must end in .tflite.")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder; name the .tflite file to write.")
+    path = check_tflite_path(path)
     flatbuffer = convert_to_tflite(model, quantize=quantize)
     with atomic_path(path) as temporary:
         temporary.write_bytes(flatbuffer)
@@ -244,6 +250,7 @@ def tflite_from_cli(args):
     from skin_segmentation.data.examples import example_photos
     from skin_segmentation.data.readers import load_image
 
+    check_tflite_path(args.out)
     weights = resolve_weights(args.weights)
     model = load_skin_model(weights)
     quantize = getattr(args, "quantize", None)

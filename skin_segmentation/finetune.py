@@ -19,6 +19,7 @@ from pathlib import Path
 from skin_segmentation.data.readers import read_datasets
 from skin_segmentation.data.splits import split_validation, write_splits
 from skin_segmentation.evaluation import evaluate_pairs, set_scores
+from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.records import atomic_path, write_json_atomic
 from skin_segmentation.training import network_to_fine_tune, train
@@ -69,15 +70,16 @@ def fine_tune(data, out_dir, weights=None, profile="finetune", resume=False, ver
         A `FineTuneResult`.
 
     Raises:
-        ValueError: fewer than 2 pairs (nothing to hold out).
+        ValueError: fewer than 2 pairs (nothing to hold out), or `out_dir`
+            cannot be written (checked first, `outputs.check_output_folder`).
     """
+    out_dir = check_output_folder(out_dir, recursive=True)
     weights = resolve_weights(weights)
     start, profile = network_to_fine_tune(weights, get_profile(profile))
     pairs = read_datasets([data] if isinstance(data, (str, Path)) else data)
     if len(pairs) < 2:
         raise ValueError(f"{data}: fine-tuning needs at least 2 pairs (one to hold out). Received: {len(pairs)}")
     train_pairs, held_out = split_validation(pairs, fraction=profile.validation_fraction, seed=profile.seed)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "splits.json") as temporary:
         write_splits(temporary, seed=profile.seed, train=train_pairs, validation=held_out)

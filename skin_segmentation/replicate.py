@@ -30,6 +30,7 @@ from skin_segmentation.models import (
     PRESETS,
     SCENARIOS,
 )
+from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.plots import write_results_figures
 from skin_segmentation.records import atomic_path, read_record, record_path, write_csv_atomic
@@ -248,7 +249,7 @@ def replicate(
     profile = get_profile(profile)
     models, scenarios = _check_models(models), _check_scenarios(scenarios)
     pretrain_dirs = [Path(d) for d in pretrain_dirs]
-    out_dir = Path(out_dir)
+    out_dir = check_output_folder(out_dir, recursive=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     splits = prepare_splits(pretrain_dirs, target_dir, profile)
     _save_splits(out_dir, splits, profile.seed)

@@ -63,7 +63,9 @@ def resolve_weights(weights=None):
     if weights is None:
         return default_weights_path()
     path = Path(weights).expanduser()
-    if not path.is_file():
+    if path.is_dir():
+        raise ValueError(f"{path}: a folder, not a weights file (expected a .keras model).")
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such weights file (expected a .keras model).")
     if path.suffix != ".keras":
         raise ValueError(
@@ -105,6 +107,12 @@ def load_skin_model(weights=None):
         The `keras.Model`; its input size (`model_image_size`) is the size the
         photographs are resized to.
 
+    Raises:
+        FileNotFoundError: no file at `weights`.
+        ValueError: the file is damaged or not a Keras 3 model
+            (`model_files.load_keras_model`), or not a skin model of a square
+            input; the message names the file.
+
     Example:
     >>> import tempfile, skin_segmentation
     >>> path = tempfile.mkdtemp() + "/tiny.keras"
@@ -113,17 +121,17 @@ def load_skin_model(weights=None):
     >>> model_image_size(load_skin_model(path))
     (32, 32)
     """
-    import keras
-
-    import skin_segmentation  # noqa: F401  (registers the custom objects)
+    from skin_segmentation.model_files import load_keras_model
 
     path = resolve_weights(weights)
+    model = load_keras_model(path)
     try:
-        model = keras.models.load_model(path, compile=False)
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        raise ValueError(f"{path}: not a loadable Keras model ({error}).") from error
-    try:
-        model_image_size(model)
+        height, width = model_image_size(model)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+    if height != width:
+        raise ValueError(
+            f"{path}: the model takes {height}x{width} inputs; a skin model takes square "
+            f"ones (the training pipeline makes square images)."
+        )
     return model

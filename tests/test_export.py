@@ -142,3 +142,34 @@ def test_export_refuses_a_file_as_folder(tmp_path, capsys):
     (tmp_path / "taken").write_text("")
     assert main(["export", "--weights", str(weights), "--out", str(tmp_path / "taken")]) == 2
     assert "taken: exists and is not a folder" in capsys.readouterr().err
+
+
+def test_signature_refuses_grey_and_rgba_saying_what_it_expects(tmp_path):
+    import tensorflow as tf
+
+    exported = export_saved_model(sharp_model(), tmp_path / "exported")
+    serving = tf.saved_model.load(str(exported)).signatures["serving_default"]
+    rgb = np.random.default_rng(0).integers(0, 256, (1, 20, 30, 3), dtype=np.uint8)
+    assert serving(images=tf.constant(rgb))["skin_confidence"].shape == (1, 20, 30, 1)
+    wrong = {
+        "grey (H, W)": (rgb[0, ..., 0], "[20 30]"),
+        "grey (B, H, W, 1)": (rgb[..., :1], "[1 20 30 1]"),
+        "RGBA (B, H, W, 4)": (np.concatenate([rgb, rgb[..., :1]], axis=-1), "[1 20 30 4]"),
+        "one image (H, W, 3)": (rgb[0], "[20 30 3]"),
+    }
+    for name, (images, shape) in wrong.items():
+        with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+            serving(images=tf.constant(images))
+        message = str(raised.value)
+        assert "images must be uint8 [batch, height, width, 3]" in message, name
+        assert f"received shape] {shape}" in message, name
+
+
+def test_export_replaces_an_earlier_export_and_leaves_no_temporary(tmp_path):
+    out = tmp_path / "served"
+    export_saved_model(sharp_model(), out, weights="first.keras")
+    (out / "stale_file_of_the_old_export").write_text("")
+    export_saved_model(tiny_unet(), out, weights="second.keras")
+    assert json.loads((out / EXPORT_INFO_NAME).read_text())["weights"] == "second.keras"
+    assert not (out / "stale_file_of_the_old_export").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["served"]

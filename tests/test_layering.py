@@ -16,8 +16,8 @@ PACKAGE = "skin_segmentation"
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
     ("skin_segmentation", "quiet", "models", "losses", "metrics"),
-    ("data", "records", "problems", "tables", "findings", "profiles", "system", "distribute", "weights",
-     "baselines", "tone", "groups", "plots"),
+    ("data", "records", "outputs", "problems", "tables", "findings", "profiles", "system", "distribute",
+     "weights", "model_files", "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
     ("scenarios", "generalization", "finetune"),

@@ -9,6 +9,7 @@ import pytest
 
 from skin_segmentation import DiceCoefficient, JaccardDistance, JaccardIndex
 from skin_segmentation.models import PRESETS, build_model
+from skin_segmentation.weights import BUNDLED_WEIGHTS
 
 RELOAD = """
 import json, sys
@@ -73,6 +74,23 @@ def test_saved_network_loads_in_keras_without_the_package(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+@pytest.mark.skipif(not BUNDLED_WEIGHTS.is_file(), reason="no bundled weights in this checkout")
+def test_the_bundled_weights_load_in_keras_without_the_package(tmp_path):
+    from skin_segmentation.weights import load_skin_model, model_image_size
+
+    model = load_skin_model(BUNDLED_WEIGHTS)
+    size = model_image_size(model)
+    images = np.random.default_rng(5).normal(size=(1, *size, 3)).astype("float32")
+    np.save(tmp_path / "images.npy", images)
+    result = subprocess.run(
+        [sys.executable, "-c", PLAIN_KERAS_RELOAD, str(BUNDLED_WEIGHTS),
+         str(tmp_path / "images.npy"), str(tmp_path / "out.npy")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), model.predict(images, verbose=0), atol=1e-6)
 
 
 def test_file_with_the_old_rescaled_tanh_head_still_loads(tmp_path):

@@ -181,11 +181,12 @@ def load_histogram(path):
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the file is not a saved histogram classifier.
+        ValueError: the file is damaged or not a saved histogram classifier
+            (`model_files.check_model_file`).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such histogram model file.")
+    from skin_segmentation.model_files import check_model_file
+
+    path = check_model_file(path, "histogram")
     try:
         with np.load(path, allow_pickle=False) as saved:
             return HistogramClassifier(

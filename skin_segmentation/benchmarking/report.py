@@ -71,12 +71,14 @@ def print_table(rows):
 
 
 def write_csv(path, rows, machine):
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the benchmark rows, each with the machine's columns, to `path` (atomically)."""
+    from skin_segmentation.records import atomic_path
+
     machine_columns = {key: machine[key] for key in ("cpu_model", "cores", "tf_version",
                                                      "keras_version", "device", "date")}
     records = [{**row, **machine_columns} for row in rows]
     columns = list(dict.fromkeys(key for record in records for key in record))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with atomic_path(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for record in records:

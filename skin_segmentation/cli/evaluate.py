@@ -38,9 +38,14 @@ def run(args):
     )
     from skin_segmentation.groups import groups_markdown
     from skin_segmentation.inference import load_detector
+    from skin_segmentation.outputs import check_output_file
     from skin_segmentation.problems import ProblemLog
     from skin_segmentation.records import write_csv_atomic
 
+    if args.out:
+        check_output_file(args.out)
+    if args.by == "tone":
+        check_output_file(f"{_report_prefix(args)}.csv")
     detector = load_detector(args.model, args.weights)
     seed = SPLIT_SEED if args.seed is None else args.seed
     pairs = select_split(read_dataset(args.data), args.split, seed=seed, splits_file=args.splits)

@@ -19,8 +19,10 @@ def run(args):
         predict_files,
         unfinished,
     )
+    from skin_segmentation.outputs import check_output_folder
     from skin_segmentation.problems import ProblemLog
 
+    check_output_folder(args.out)
     inputs = list(args.inputs) + (example_photos() if args.examples else [])
     if not inputs:
         raise ValueError("name photographs or folders of them, or pass --examples.")

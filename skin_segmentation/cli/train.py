@@ -89,9 +89,11 @@ def run(args):
     """
     from skin_segmentation.data.splits import split_validation, split_validation_keeping
     from skin_segmentation.distribute import is_chief, resolve_precision
+    from skin_segmentation.outputs import check_output_folder
     from skin_segmentation.profiles import get_profile
     from skin_segmentation.training import MODEL_NAME, train
 
+    check_output_folder(args.out, recursive=True)
     profile = get_profile(args.profile)
     if args.model == "histogram":
         return run_histogram(args, profile)

@@ -5,7 +5,6 @@ The paper's optimizer and loss: SGD with momentum 0.9 on the Jaccard distance
 """
 
 import hashlib
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -78,16 +77,14 @@ def load_initial_weights(model, path):
 
     Raises:
         FileNotFoundError: `path` does not exist.
-        ValueError: a layer of `model` is missing from the saved model or its
-            weights have other shapes; the message names them.
+        ValueError: the file is damaged or not a `.keras` model
+            (`model_files.load_keras_model`), or a layer of `model` is missing
+            from the saved model or its weights have other shapes; the message
+            names them.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such weights file")
-    try:
-        source = keras.models.load_model(path, compile=False)
-    except Exception as error:  # noqa: BLE001 - Keras raises many types here
-        raise ValueError(f"{path}: not a loadable .keras model ({error})") from None
+    from skin_segmentation.model_files import load_keras_model
+
+    source = load_keras_model(path)
     source_layers = {layer.name: layer for layer in source.layers}
     problems = []
     assignments = []
@@ -163,12 +160,8 @@ def network_to_fine_tune(path, profile):
     from skin_segmentation.weights import load_skin_model, model_image_size
 
     profile = get_profile(profile)
-    model = load_skin_model(path)
+    model = load_skin_model(path)  # refuses a file that is not a skin model of a square input
     height, width = model_image_size(model)
-    if height != width:
-        raise ValueError(
-            f"{path}: fine-tuning needs a square input; this network takes {height}x{width}."
-        )
     if height != profile.image_size:
         print(f"Fine-tuning {path} at its own input size, {height}x{width} (the {profile.name} "
               f"profile's is {profile.image_size}x{profile.image_size}).")

@@ -15,7 +15,9 @@ import pandas as pd
 
 from skin_segmentation.distribute import fit as distributed_fit
 from skin_segmentation.distribute import worker_dir
+from skin_segmentation.model_files import load_keras_model
 from skin_segmentation.models import PRESETS, standardization_of
+from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.system import dtype_policy_scope
 from skin_segmentation.training.callbacks import AtomicCheckpoint, ResumableEarlyStopping
@@ -99,10 +101,8 @@ def _load_or_build(model_or_preset, preset, state, checkpoint_dir, profile, lear
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         if state is not None:
-            model = keras.models.load_model(checkpoint_dir / state["last_checkpoint"])
-            best_weights = keras.models.load_model(
-                checkpoint_dir / state["best_checkpoint"], compile=False
-            ).get_weights()
+            model = load_keras_model(checkpoint_dir / state["last_checkpoint"], compile=True)
+            best_weights = load_keras_model(checkpoint_dir / state["best_checkpoint"]).get_weights()
             return model, best_weights, None
         model = build_for_profile(preset, profile) if preset else model_or_preset
         if init_weights is not None:
@@ -196,7 +196,7 @@ def train(
     seed = profile.seed if seed is None else int(seed)
     # distribute: under multi_worker only the chief writes `out_dir`; every other
     # worker writes the same files into its own `out_dir/.worker-worker-<i>`.
-    out_dir = worker_dir(out_dir, strategy)
+    out_dir = check_output_folder(worker_dir(out_dir, strategy), recursive=True)  # and its checkpoint/
     state = read_state(out_dir)
     check_resumable(out_dir, state, resume)
     if state is not None and state.get("finished"):

@@ -26,6 +26,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
+from skin_segmentation.model_files import load_keras_model
 from skin_segmentation.records import atomic_path, write_json_atomic
 
 CHECKPOINT_DIR = "checkpoint"
@@ -161,6 +162,6 @@ def result_from_finished_run(out_dir, state, strategy):
     """The `TrainResult` of a finished run folder, its model loaded (in `strategy`'s scope)."""
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        model = keras.models.load_model(Path(out_dir) / MODEL_NAME)
+        model = load_keras_model(Path(out_dir) / MODEL_NAME, compile=True)
     history = pd.DataFrame(read_history(out_dir, state["epochs_done"]))
     return train_result(model, history, state, state["epochs_done"], out_dir)
