@@ -157,29 +157,24 @@ def split_validation(pairs, fraction=0.2, seed=0):
 def split_validation_keeping(pairs, splits_file, fraction=0.2, seed=0):
     """Hold out validation as an earlier run did, and split only the pairs it never had.
 
-    A pair the earlier run validated on stays in validation, one it trained on
-    stays in training, and the pairs new to this run are split by
-    `split_validation(fraction, seed)`. Continuing a run on more data so keeps
-    its validation images unseen by every weight update, and their scores honest.
+    An earlier validation pair stays in validation, an earlier training pair in
+    training, and only the pairs new to this run are split (`split_validation`):
+    a run continued on more data keeps its validation images unseen.
 
     Args:
         pairs: this run's training set, a list of `SkinPair`.
         splits_file: the earlier run's `splits.json` (`write_splits`), with
-            `train` and `validation` lists of stems.
+            `train` and `validation` lists of stems (else a `DataError`).
         fraction: the share of the new pairs to validate on.
         seed: seed of the new pairs' split.
 
     Returns:
         `(train, validation)`, two disjoint lists of `SkinPair`.
 
-    Raises:
-        DataError: naming the file when it has no `train` or `validation` list.
-
     Example:
     >>> import os, tempfile
     >>> from skin_segmentation.data import read_folder, sample_datasets
-    >>> pairs = read_folder(sample_datasets()[1])[:30]
-    >>> path = os.path.join(tempfile.mkdtemp(), "splits.json")
+    >>> pairs, path = read_folder(sample_datasets()[1])[:30], os.path.join(tempfile.mkdtemp(), "s.json")
     >>> _ = write_splits(path, train=pairs[:16], validation=pairs[16:20])
     >>> train, validation = split_validation_keeping(pairs, path, fraction=0.2)
     >>> len(train), len(validation), set(pairs[16:20]) <= set(validation)
@@ -194,9 +189,8 @@ def split_validation_keeping(pairs, splits_file, fraction=0.2, seed=0):
     ordered = _canonical(pairs)
     new = [pair for pair in ordered if pair.stem not in trained | validated]
     new_train, new_validation = split_validation(new, fraction, seed) if len(new) > 1 else (new, [])
-    train = [pair for pair in ordered if pair.stem in trained] + new_train
-    validation = [pair for pair in ordered if pair.stem in validated] + new_validation
-    return train, validation
+    return ([pair for pair in ordered if pair.stem in trained] + new_train,
+            [pair for pair in ordered if pair.stem in validated] + new_validation)
 
 
 def balanced_pool(pairs, per_source=None, seed=0):
