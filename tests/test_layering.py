@@ -15,7 +15,7 @@ PACKAGE = "skin_segmentation"
 
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
-    ("skin_segmentation", "quiet", "models", "losses", "metrics"),
+    ("skin_segmentation", "lazy", "quiet", "models", "losses", "metrics"),
     ("data", "records", "problems", "tables", "findings", "profiles", "system", "distribute", "weights",
      "baselines", "tone", "groups", "plots"),
     ("training",),
