@@ -25,13 +25,14 @@ from skin_segmentation.training.compile import (
     load_initial_weights,
     weights_fingerprint,
 )
+from skin_segmentation.records import write_json_atomic
+from skin_segmentation.training.identity import check_run_folder, run_identity
 from skin_segmentation.training.state import (
     CHECKPOINT_DIR,
-    check_resumable,
+    STATE_NAME,
     finish_run,
     new_state,
     read_history,
-    read_state,
     result_from_finished_run,
     train_result,
 )
@@ -47,14 +48,17 @@ def _count(pairs):
     return len(pairs)
 
 
+def _check_not_empty(train_pairs, validation_pairs):
+    for pairs, split in ((train_pairs, "training"), (validation_pairs, "validation")):
+        if not _is_dataset(pairs) and not len(pairs):
+            raise ValueError(
+                f"No {split} images: the split is empty. Received: {len(pairs)} pairs"
+            )
+
+
 def _make_dataset(pairs, profile, training, seed):
     if _is_dataset(pairs):
         return pairs
-    if not len(pairs):
-        raise ValueError(
-            f"No {'training' if training else 'validation'} images: the split is empty. "
-            f"Received: {len(pairs)} pairs"
-        )
     from skin_segmentation.data.pipeline import make_dataset
 
     options = profile.dataset_options() if training and profile.augment else {}
@@ -143,6 +147,7 @@ def train(
     learning_rate=None,
     init_weights=None,
     resume=False,
+    overwrite=False,
     strategy=None,
     seed=None,
     callbacks=(),
@@ -167,8 +172,10 @@ def train(
             (fine-tuning); shapes must match layer by layer.
         resume: continue the run in `out_dir` from its last finished epoch
             (a finished run is loaded and returned as is; with no run there yet,
-            training starts fresh). Without `resume`, a folder already holding a
-            run is an error rather than overwritten.
+            training starts fresh). The run there must have this call's profile,
+            network, input size, seed and data (`training.identity`). Without
+            `resume` or `overwrite`, a folder already holding a run is an error.
+        overwrite: delete the run already in `out_dir` and start afresh.
         strategy: a `tf.distribute.Strategy` to build and compile the model in.
         seed: seed of the initialization, augmentation and data order; default
             the profile's. A resumed run reseeds with `seed + epochs done`.
@@ -193,8 +200,10 @@ def train(
     # distribute: under multi_worker only the chief writes `out_dir`; every other
     # worker writes the same files into its own `out_dir/.worker-worker-<i>`.
     out_dir = worker_dir(out_dir, strategy)
-    state = read_state(out_dir)
-    check_resumable(out_dir, state, resume)
+    preset = _preset_name(model_or_preset)
+    _check_not_empty(train_pairs, validation_pairs)
+    identity = run_identity(model_or_preset, profile, seed, train_pairs, validation_pairs)
+    state = check_run_folder(out_dir, identity, resume=resume, overwrite=overwrite)
     if state is not None and state.get("finished"):
         return result_from_finished_run(out_dir, state, strategy)
     if learning_rate is None:
@@ -203,20 +212,21 @@ def train(
         )
     if verbose == "auto":
         verbose = _default_verbose()
-    preset = _preset_name(model_or_preset)
     epochs_done = 0 if state is None else int(state["epochs_done"])
 
     with dtype_policy_scope(profile.precision):
         keras.utils.set_random_seed(seed + epochs_done)
         model, best_weights, initial_fingerprint = _load_or_build(
-            model_or_preset, preset, state, out_dir / CHECKPOINT_DIR, profile, learning_rate,
-            init_weights, strategy,
+            model_or_preset, preset, state if epochs_done else None, out_dir / CHECKPOINT_DIR,
+            profile, learning_rate, init_weights, strategy,
         )
-        if state is None:
+        if not epochs_done:
             state = new_state(
-                seed, profile, preset or model.name, learning_rate, init_weights,
+                identity, seed, profile, preset or model.name, learning_rate, init_weights,
                 initial_fingerprint, _count(train_pairs), _count(validation_pairs),
             )
+            # From now on the folder says what it holds, even if killed in epoch 1.
+            write_json_atomic(out_dir / CHECKPOINT_DIR / STATE_NAME, state)
         early_stopping, checkpoint = _callbacks(
             out_dir, state, epochs_done, best_weights, profile.patience, verbose
         )
