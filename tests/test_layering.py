@@ -17,7 +17,7 @@ PACKAGE = "skin_segmentation"
 LAYERS = (
     ("skin_segmentation", "lazy", "quiet", "models", "losses", "metrics"),
     ("data", "records", "problems", "tables", "findings", "profiles", "system", "distribute", "weights",
-     "baselines", "tone", "groups", "plots"),
+     "masks", "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
     ("scenarios", "generalization", "finetune"),
