@@ -6,7 +6,7 @@ stopping and the atomic checkpoint, `state` the run folder's files and the
 and `loop` the `train` function that ties them together.
 """
 
-from skin_segmentation.training.callbacks import AtomicCheckpoint, ResumableEarlyStopping
+from skin_segmentation.training.callbacks import AtomicCheckpoint, EpochLog, ResumableEarlyStopping
 from skin_segmentation.training.compile import (
     MOMENTUM,
     build_for_profile,
@@ -33,6 +33,7 @@ __all__ = [
     "MOMENTUM",
     "STATE_NAME",
     "AtomicCheckpoint",
+    "EpochLog",
     "ResumableEarlyStopping",
     "TrainResult",
     "build_for_profile",

@@ -18,7 +18,7 @@ from skin_segmentation.distribute import worker_dir
 from skin_segmentation.models import PRESETS
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.system import dtype_policy_scope
-from skin_segmentation.training.callbacks import AtomicCheckpoint, ResumableEarlyStopping
+from skin_segmentation.training.callbacks import AtomicCheckpoint, EpochLog, ResumableEarlyStopping
 from skin_segmentation.training.compile import (
     build_for_profile,
     compile_model,
@@ -73,8 +73,12 @@ def _make_dataset(pairs, profile, training, seed):
     )
 
 
-def _default_verbose():
-    return 1 if sys.stdout.isatty() else 2
+def _verbosity(verbose):
+    """`(fit verbosity, epoch lines)`: `"auto"` is progress bars on a terminal,
+    else one plain `EpochLog` line per epoch (Keras's `verbose=2` writes two)."""
+    if verbose != "auto":
+        return verbose, False
+    return (1, False) if sys.stdout.isatty() else (0, True)
 
 
 def _preset_name(model_or_preset):
@@ -181,7 +185,8 @@ def train(
             the profile's. A resumed run reseeds with `seed + epochs done`.
         callbacks: further Keras callbacks (after early stopping and checkpoints).
         verbose: Keras `fit` verbosity; `"auto"` shows progress bars on a
-            terminal and one line per epoch otherwise.
+            terminal and otherwise one plain line per epoch (`EpochLog`: no
+            ANSI codes, no carriage returns), as a log file wants.
 
     Returns:
         A `TrainResult`. `out_dir/model.keras` holds the best model.
@@ -210,8 +215,7 @@ def train(
         learning_rate = (
             profile.fine_tune_learning_rate if init_weights is not None else profile.learning_rate
         )
-    if verbose == "auto":
-        verbose = _default_verbose()
+    verbose, epoch_lines = _verbosity(verbose)
     epochs_done = 0 if state is None else int(state["epochs_done"])
 
     with dtype_policy_scope(profile.precision):
@@ -228,8 +232,9 @@ def train(
             # From now on the folder says what it holds, even if killed in epoch 1.
             write_json_atomic(out_dir / CHECKPOINT_DIR / STATE_NAME, state)
         early_stopping, checkpoint = _callbacks(
-            out_dir, state, epochs_done, best_weights, profile.patience, verbose
+            out_dir, state, epochs_done, best_weights, profile.patience, verbose or epoch_lines
         )
+        log = [EpochLog(profile.epochs)] if epoch_lines else []
         out_dir.mkdir(parents=True, exist_ok=True)
         if not state.get("stop_training") and epochs_done < profile.epochs:
             # distribute: Model.fit, or its epoch loop under multi_worker (Keras 3's
@@ -240,7 +245,7 @@ def train(
                 validation_data=_make_dataset(validation_pairs, profile, training=False, seed=seed),
                 epochs=profile.epochs,
                 initial_epoch=epochs_done,
-                callbacks=[early_stopping, checkpoint, *callbacks],
+                callbacks=[early_stopping, checkpoint, *log, *callbacks],
                 verbose=verbose,
                 strategy=strategy,
             )
