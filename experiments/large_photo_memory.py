@@ -58,7 +58,8 @@ def synthetic_photo(path, side, seed=0):
 
 def measure(photo, out_dir, weights=None):
     """Run `skinseg predict photo --out out_dir` in a fresh process; its JSON figures."""
-    argv = ["predict", str(photo), "--out", str(out_dir)] + (["--weights", weights] if weights else [])
+    argv = ["predict", str(photo), "--out", str(out_dir)]
+    argv += ["--weights", weights] if weights else []
     result = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True,
                             check=False, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
                                 [str(Path(__file__).resolve().parents[1]),

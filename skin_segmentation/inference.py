@@ -156,7 +156,8 @@ def progress_bar(total, enabled=True, unit_name="image"):
         yield lambda count: None
         return
     with contextlib.redirect_stdout(sys.stderr):
-        bar = keras.utils.Progbar(total, unit_name=unit_name, verbose=1 if sys.stderr.isatty() else 2)
+        verbose = 1 if sys.stderr.isatty() else 2
+        bar = keras.utils.Progbar(total, unit_name=unit_name, verbose=verbose)
     done = 0
 
     def advance(count):
@@ -326,7 +327,8 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
     with progress_bar(len(paths), enabled=progress) as advance:
         for loaded, tried in _readable_batches(paths, batch_size, on_error):
             images = [image for _, image in loaded]
-            confidences = predict_confidence(model, images, batch_size, resize=False) if loaded else []
+            confidences = (predict_confidence(model, images, batch_size, resize=False)
+                           if loaded else [])
             del images
             while loaded:  # each photograph is let go as soon as it is written
                 path, image = loaded.pop(0)

@@ -21,7 +21,7 @@ OVERLAY_ALPHA = 0.4
 
 
 def _bilinear_weights(in_size, out_size):
-    """Source indices and weights of each output index: TensorFlow's half-pixel scaler, in float32."""
+    """Source indices and weights of each output index (TensorFlow's half-pixel scaler, float32)."""
     scale = np.float32(in_size) / np.float32(out_size)
     centres = (np.arange(out_size, dtype=np.float32) + np.float32(0.5)) * scale - np.float32(0.5)
     floor = np.floor(centres)
@@ -37,7 +37,8 @@ def _resized_bands(confidence, height, width):
     if confidence.ndim == 3 and confidence.shape[-1] == 1:
         confidence = confidence[..., 0]
     if confidence.ndim != 2 or 0 in confidence.shape:
-        raise ValueError(f"A confidence map is (h, w) or (h, w, 1). Received: shape={confidence.shape}")
+        raise ValueError(
+            f"A confidence map is (h, w) or (h, w, 1). Received: shape={confidence.shape}")
     if confidence.shape == (height, width):
         for start in range(0, height, band_rows):
             yield slice(start, start + band_rows), confidence[start : start + band_rows]

@@ -67,7 +67,8 @@ def run_histogram(args, profile):
     from skin_segmentation.training import check_run_folder
 
     if args.resume:
-        raise ValueError("--resume: a histogram is counted in seconds; start it over with --overwrite.")
+        raise ValueError("--resume: a histogram is counted in seconds; start it over with "
+                         "--overwrite.")
     pairs = training_pairs(args, profile)
     train_pairs, validation_pairs = split_validation(
         pairs, fraction=profile.validation_fraction, seed=profile.seed

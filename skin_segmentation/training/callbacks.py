@@ -1,4 +1,4 @@
-"""Callbacks of a run: early stopping that can be restored, atomic checkpoints, plain epoch lines."""
+"""Callbacks of a run: restorable early stopping, atomic checkpoints, plain epoch lines."""
 
 import sys
 import time
@@ -121,7 +121,8 @@ class EpochLog(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         # Training figures before validation ones, each group's loss first.
-        names = sorted(logs, key=lambda name: (name.startswith("val_"), not name.endswith("loss"), name))
+        names = sorted(logs, key=lambda name: (name.startswith("val_"),
+                                               not name.endswith("loss"), name))
         figures = "".join(f" - {name}: {float(logs[name]):.4f}" for name in names)
         seconds = time.perf_counter() - self._started
         stream = self.stream or sys.stdout
