@@ -19,14 +19,22 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_segmentation import metrics
 from skin_segmentation.baselines import BASELINES, Baseline, get_baseline
+from skin_segmentation.masks import (  # noqa: F401  (part of this module's interface)
+    OVERLAY_ALPHA,
+    OVERLAY_COLOR,
+    confidence_to_mask,
+    overlay_mask,
+    resize_confidence,
+    resized_mask,
+)
 from skin_segmentation.models import standardization_of
 from skin_segmentation.weights import load_skin_model, model_image_size, resolve_weights
 
 BATCH_SIZE = 16
-OVERLAY_COLOR = (0, 255, 0)
-OVERLAY_ALPHA = 0.4
+# A batch of `predict_files` holds at most this many decoded pixels (one photograph
+# at least): 16 photographs of 8000 x 8000 would otherwise be 3 GB at once.
+BATCH_PIXELS = 2**25
 
 
 def check_batch_size(batch_size):
@@ -47,31 +55,7 @@ def _check_photo(index, image):
     return image
 
 
-def resize_confidence(confidence, height, width):
-    """Resize one confidence map `(h, w)` or `(h, w, 1)` bilinearly to `(height, width)`.
-
-    The same resize as the exported SavedModel's (bilinear, half-pixel centres,
-    no antialiasing), so both give the same confidence at every pixel.
-
-    Example:
-    >>> resize_confidence(np.array([[0.0, 1.0]]), 1, 4).round(2).tolist()
-    [[0.0, 0.25, 0.75, 1.0]]
-    """
-    from keras import ops
-
-    confidence = np.asarray(confidence, "float32")
-    if confidence.ndim == 2:
-        confidence = confidence[..., None]
-    if confidence.shape[:2] == (height, width):
-        return confidence[..., 0]
-    resized = ops.image.resize(
-        confidence[None], (int(height), int(width)), interpolation="bilinear",
-        antialias=False, data_format="channels_last",
-    )
-    return np.asarray(ops.convert_to_numpy(resized)[0, ..., 0], "float32")
-
-
-def predict_confidence(model, images, batch_size=BATCH_SIZE):
+def predict_confidence(model, images, batch_size=BATCH_SIZE, resize=True):
     """Skin confidence of every pixel of photographs of any sizes.
 
     Args:
@@ -80,6 +64,10 @@ def predict_confidence(model, images, batch_size=BATCH_SIZE):
             `baselines.Baseline`.
         images: a list of uint8 RGB arrays `(H_i, W_i, 3)`; sizes may differ.
         batch_size: images per network call.
+        resize: bring each network map to its photograph's size
+            (`resize_confidence`); `False` leaves it at the network's `(S, S)`,
+            for `resized_mask` to threshold at full size in bounded memory (a
+            baseline's maps are at the photograph's size either way).
 
     Returns:
         A list of float32 arrays `(H_i, W_i)` in [0, 1], one per image, at each
@@ -112,7 +100,8 @@ def predict_confidence(model, images, batch_size=BATCH_SIZE):
         inputs = np.asarray(preprocess_images(batch, height, standardization), "float32")
         outputs = np.asarray(model.predict_on_batch(inputs), "float32")
         for image, output in zip(batch, outputs):
-            confidences.append(resize_confidence(output, *image.shape[:2]))
+            confidences.append(resize_confidence(output, *image.shape[:2]) if resize
+                               else output[..., 0])
     return confidences
 
 
@@ -157,63 +146,20 @@ def load_detector(model=None, weights=None):
     return Detector(get_baseline(model, weights), model, None if weights is None else Path(weights))
 
 
-def confidence_to_mask(confidence, threshold=metrics.THRESHOLD):
-    """A uint8 mask of 0 (background) and 255 (skin): `confidence >= threshold`.
-
-    Example:
-    >>> confidence_to_mask(np.array([[0.2, 0.5, 0.9]])).tolist()
-    [[0, 255, 255]]
-    """
-    return np.where(np.asarray(confidence) >= threshold, 255, 0).astype("uint8")
-
-
-def overlay_mask(image, mask, color=OVERLAY_COLOR, alpha=OVERLAY_ALPHA, outline=True):
-    """The photograph with its skin tinted and, optionally, outlined.
-
-    Args:
-        image: uint8 `(H, W, 3)`.
-        mask: `(H, W)`, skin where nonzero.
-        color: RGB of the tint and the outline.
-        alpha: opacity of the tint, in [0, 1].
-        outline: draw the skin's boundary pixels in `color`.
-
-    Returns:
-        uint8 `(H, W, 3)`.
-
-    Example:
-    >>> image = np.full((2, 2, 3), 100, "uint8")
-    >>> overlay_mask(image, np.array([[1, 0], [0, 0]]), alpha=0.5, outline=False)[..., 1].tolist()
-    [[178, 100], [100, 100]]
-    """
-    from skimage.segmentation import find_boundaries
-
-    image = _check_photo(0, image)
-    mask = np.asarray(mask) > 0
-    if mask.shape != image.shape[:2]:
-        raise ValueError(
-            f"The mask must have the image's height and width {image.shape[:2]}. "
-            f"Received: mask.shape={mask.shape}"
-        )
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"`alpha` must be in [0, 1]. Received: alpha={alpha}")
-    color = np.asarray(color, "float32")
-    blended = image.astype("float32")
-    blended[mask] = (1.0 - alpha) * blended[mask] + alpha * color
-    if outline:
-        blended[find_boundaries(mask, mode="inner")] = color
-    return np.clip(np.round(blended), 0, 255).astype("uint8")
-
-
 @contextlib.contextmanager
 def progress_bar(total, enabled=True, unit_name="image"):
-    """A `keras.utils.Progbar` drawn on stderr, so stdout stays one JSON line."""
+    """A `keras.utils.Progbar` drawn on stderr, so stdout stays one JSON line.
+
+    When stderr is not a terminal (a log file), one plain line at the end instead.
+    """
     import keras
 
     if not enabled:
         yield lambda count: None
         return
     with contextlib.redirect_stdout(sys.stderr):
-        bar = keras.utils.Progbar(total, unit_name=unit_name)
+        verbose = 1 if sys.stderr.isatty() else 2
+        bar = keras.utils.Progbar(total, unit_name=unit_name, verbose=verbose)
     done = 0
 
     def advance(count):
@@ -317,19 +263,31 @@ def _save_png(array, path):
         Image.fromarray(array).save(temporary, format="PNG")
 
 
-def _readable(paths, on_error):
-    """`(path, image)` of each photograph that decodes; the others go to `on_error`."""
+def _readable_batches(paths, batch_size, on_error):
+    """`(loaded, tried)`: up to `batch_size` decoded `(path, image)`s of at most
+    `BATCH_PIXELS` pixels in all (one photograph at least), and how many paths
+    were tried for them; the photographs that do not decode go to `on_error`."""
     from skin_segmentation.data.readers import DataError, load_image
 
-    loaded = []
+    loaded, pixels, tried = [], 0, 0
     for path in paths:
         try:
-            loaded.append((path, load_image(path)))
+            image = load_image(path)
         except DataError as error:
             if on_error is None:
                 raise
             on_error(error, path)
-    return loaded
+            tried += 1
+            continue
+        size = image.shape[0] * image.shape[1]
+        if loaded and (len(loaded) == batch_size or pixels + size > BATCH_PIXELS):
+            yield loaded, tried
+            loaded, pixels, tried = [], 0, 0
+        loaded.append((path, image))
+        pixels += size
+        tried += 1
+    if loaded or tried:
+        yield loaded, tried
 
 
 def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, on_error=None):
@@ -369,15 +327,19 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with progress_bar(len(paths), enabled=progress) as advance:
-        for start in range(0, len(paths), batch_size):
-            batch = paths[start : start + batch_size]
-            loaded = _readable(batch, on_error)
+        for loaded, tried in _readable_batches(paths, batch_size, on_error):
             images = [image for _, image in loaded]
-            confidences = predict_confidence(model, images, batch_size) if loaded else []
-            for (path, image), confidence in zip(loaded, confidences):
-                mask = confidence_to_mask(confidence)
+            confidences = (predict_confidence(model, images, batch_size, resize=False)
+                           if loaded else [])
+            del images
+            while loaded:  # each photograph is let go as soon as it is written
+                path, image = loaded.pop(0)
+                mask = resized_mask(confidences.pop(0), *image.shape[:2])
                 mask_path, overlay_path = output_paths(out_dir, path)
-                _save_png(overlay_mask(image, mask), overlay_path)
+                overlay = overlay_mask(image, mask)
+                del image
+                _save_png(overlay, overlay_path)
+                del overlay
                 _save_png(mask, mask_path)
                 written.append({
                     "image": str(path),
@@ -387,5 +349,5 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
                     "width": int(mask.shape[1]),
                     "skin_fraction": float(np.count_nonzero(mask)) / mask.size,
                 })
-            advance(len(batch))
+            advance(tried)
     return written

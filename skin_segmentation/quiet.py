@@ -9,8 +9,10 @@ INFO and WARNING lines follow any SavedModel load, TFLite conversion or
 `tf.data` epoch. The level TensorFlow filters with is read once, when it is
 imported, so it has to be chosen before then.
 
-Importing `skin_segmentation` therefore imports TensorFlow through
-`import_tensorflow`, which
+Importing `skin_segmentation` does not import TensorFlow (it takes seconds);
+it calls `hold_tensorflow_start`, so that whenever TensorFlow is first
+imported, by the package or by anyone, it loads inside `quiet_tensorflow_start`,
+which
 
 - sets `TF_CPP_MIN_LOG_LEVEL=2` (errors only) unless the environment already
   sets it, and
@@ -32,6 +34,8 @@ import os
 import subprocess
 import sys
 import tempfile
+
+from skin_segmentation import lazy
 
 VERBOSE_ENV_VAR = "SKINSEG_VERBOSE"
 TF_LOG_LEVEL_ENV_VAR = "TF_CPP_MIN_LOG_LEVEL"
@@ -109,6 +113,32 @@ def _flush_stderr():
         sys.stderr.flush()
 
 
+@contextlib.contextmanager
+def quiet_tensorflow_start():
+    """The block that imports TensorFlow logs errors only, and holds descriptor 2.
+
+    Sets `TF_CPP_MIN_LOG_LEVEL=2` unless the environment sets it, then runs the
+    block in `hold_native_stderr`. Does nothing when `is_verbose()`.
+    """
+    if is_verbose():
+        yield
+        return
+    if TF_LOG_LEVEL_ENV_VAR not in os.environ:
+        os.environ[TF_LOG_LEVEL_ENV_VAR] = QUIET_TF_LOG_LEVEL
+        _LEVEL_SET_HERE.append(True)
+    with hold_native_stderr():
+        yield
+
+
+def hold_tensorflow_start():
+    """Make the first import of TensorFlow, whoever does it, a quiet one.
+
+    Returns:
+        `False` when TensorFlow is imported already (nothing to hold), else `True`.
+    """
+    return lazy.on_first_import("tensorflow", quiet_tensorflow_start)
+
+
 def import_tensorflow():
     """Import TensorFlow with its start-up lines held back (see the module docstring).
 
@@ -116,14 +146,11 @@ def import_tensorflow():
         The `tensorflow` module. When it was imported already, or when
         `is_verbose()`, it is imported as is.
     """
-    if "tensorflow" in sys.modules or is_verbose():
+    if "tensorflow" in sys.modules:
         import tensorflow
 
         return tensorflow
-    if TF_LOG_LEVEL_ENV_VAR not in os.environ:
-        os.environ[TF_LOG_LEVEL_ENV_VAR] = QUIET_TF_LOG_LEVEL
-        _LEVEL_SET_HERE.append(True)
-    with hold_native_stderr():
+    with quiet_tensorflow_start():
         import tensorflow
     return tensorflow
 

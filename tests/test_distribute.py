@@ -168,6 +168,7 @@ def _assert_same_training(run_dir, single_process, history_atol=1e-5, weights_at
     return weights
 
 
+@pytest.mark.slow
 def test_two_cpu_workers_train_like_one_process(job, tmp_path, single_process):
     cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
     jobs = []
@@ -189,6 +190,7 @@ def test_two_cpu_workers_train_like_one_process(job, tmp_path, single_process):
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.slow
 def test_mirrored_over_two_devices_trains_like_one(job, tmp_path, single_process):
     outputs = _run_jobs(job, [("mirrored_2cpu", tmp_path, _environment())])
     assert "replicas 2 chief True" in outputs[0]

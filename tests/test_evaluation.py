@@ -252,6 +252,7 @@ def test_model_card_states_every_figure_it_promises():
     assert "{{FILL" not in text
 
 
+@pytest.mark.slow
 def test_bundled_weights_reproduce_the_model_card_on_abdomen(shared_data):
     row = _card_row("abdomen")
     assert BUNDLED.is_file()

@@ -77,6 +77,7 @@ def test_photos_of_any_size_give_kerass_confidence(tiny_unet, tmp_path):
         np.testing.assert_allclose(ours, expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_the_bundled_unet_masks_agree_with_keras_on_the_sample(bundled, sample_photos, tmp_path):
     lite = TFLiteSkinModel(export_tflite(bundled, tmp_path / "unet.tflite"))
     check = compare_with_keras(lite, bundled, sample_photos)
@@ -86,6 +87,7 @@ def test_the_bundled_unet_masks_agree_with_keras_on_the_sample(bundled, sample_p
     assert check["max_abs_difference"] < 1e-3
 
 
+@pytest.mark.slow
 def test_float16_halves_the_file_and_keeps_the_masks(bundled, sample_photos, tmp_path):
     full = export_tflite(bundled, tmp_path / "unet.tflite")
     half = export_tflite(bundled, tmp_path / "unet_fp16.tflite", quantize="float16")

@@ -15,9 +15,9 @@ PACKAGE = "skin_segmentation"
 
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
-    ("skin_segmentation", "quiet", "models", "losses", "metrics"),
+    ("skin_segmentation", "lazy", "quiet", "models", "losses", "metrics"),
     ("data", "records", "outputs", "problems", "tables", "findings", "profiles", "system", "distribute",
-     "weights", "model_files", "baselines", "tone", "groups", "plots"),
+     "weights", "model_files", "masks", "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
     ("scenarios", "generalization", "finetune"),

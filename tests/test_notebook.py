@@ -110,6 +110,7 @@ def test_notebook_is_valid_and_saved_without_outputs():
     assert {tag for cell in code for tag in cell.metadata.get("tags", [])} >= set(FIGURE_CELLS)
 
 
+@pytest.mark.slow
 def test_notebook_shows_known_results(tmp_path, monkeypatch):
     results = tmp_path / "results"
     per_cell = write_known_results(results)
@@ -136,6 +137,7 @@ def _have(module):
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not (_have("skin_segmentation.scenarios") and _have("skin_segmentation.data.sample")),
     reason="skinseg replicate (scenarios, shipped sample) is not in this checkout yet",

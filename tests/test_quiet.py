@@ -89,3 +89,19 @@ def test_the_verbose_flag_runs_the_command_again_verbosely(monkeypatch):
     (command, env), = calls
     assert command == [sys.executable, "-m", "skin_segmentation.cli", "--verbose", "inspect-data", "some/folder"]
     assert env[quiet.VERBOSE_ENV_VAR] == "1"
+
+
+def test_tensorflow_imported_by_anyone_after_the_package_loads_quietly():
+    # The package itself does not import TensorFlow; its first import, here a
+    # plain `import tensorflow`, goes through quiet.quiet_tensorflow_start.
+    code = ("import os, sys\nimport skin_segmentation\n"
+            "print('tensorflow' in sys.modules)\nimport tensorflow\n"
+            "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))")
+    env = {key: value for key, value in os.environ.items()
+           if key not in (quiet.TF_LOG_LEVEL_ENV_VAR, quiet.VERBOSE_ENV_VAR)}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", quiet.QUIET_TF_LOG_LEVEL]
+    assert _tf_log_lines(result.stderr) == [], result.stderr

@@ -250,9 +250,10 @@ def test_cli_train_then_fine_tune_with_init(tmp_path, capsys):
     pretrained = keras.models.load_model(summary["model"])
     assert state["initial_weights_sha256"] == weights_fingerprint(pretrained)
     assert state["learning_rate"] == TINY.fine_tune_learning_rate and state["seed"] == 5
-    # Without --resume an existing run is not overwritten; with it, it is reused.
-    args = ["train", "--model", "unet", "--data", str(pool[0]), "--out", str(tmp_path / "pre"),
-            "--profile", "tiny"]
+    # Without --resume an existing run is not overwritten; with it, it is reused
+    # (with the data it was trained on: tests/test_run_identity.py).
+    args = ["train", "--model", "unet", "--data", ",".join(map(str, pool)),
+            "--out", str(tmp_path / "pre"), "--profile", "tiny"]
     assert main(args) == 2
     assert "already holds a training run" in capsys.readouterr().err
     assert main([*args, "--resume"]) == 0

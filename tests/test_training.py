@@ -166,6 +166,7 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume_continues_at_the_next_epoch(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-c", KILLED_RUN, str(tmp_path), "3"],

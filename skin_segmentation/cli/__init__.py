@@ -6,15 +6,16 @@ command is adding a module to `COMMAND_MODULES`.
 
 Bad input (a `DataError` or `ValueError` naming a file and its problem) becomes
 one line on stderr and exit code 2, never a traceback.
+
+No module of this package imports TensorFlow at its top, and building the
+parser imports none that does: `skinseg --help` and a mistyped flag answer in
+well under a second; a command's handler imports the library when it runs.
 """
 
 import argparse
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from skin_segmentation.cli import data, datasets, evaluate, export, finetune, predict, replicate, train  # noqa: E402
+from skin_segmentation.cli import data, datasets, evaluate, export, finetune, predict, replicate, train
 
 EXIT_BAD_INPUT = 2
 COMMAND_MODULES = (data, datasets, train, finetune, replicate, evaluate, predict, export)

@@ -39,6 +39,7 @@ def write_training_splits(args, profile, train_pairs, validation_pairs):
     from skin_segmentation.data.readers import read_dataset, read_datasets
     from skin_segmentation.data.splits import write_splits
     from skin_segmentation.records import atomic_path
+    from skin_segmentation.training.state import SPLITS_NAME
 
     folders = [read_datasets(args.data)]
     if getattr(args, "target_train", None):
@@ -47,7 +48,7 @@ def write_training_splits(args, profile, train_pairs, validation_pairs):
     held_out = [
         pair for pairs in folders for pair in pairs if (pair.source, pair.stem) not in trained
     ]
-    with atomic_path(Path(args.out) / "splits.json") as temporary:
+    with atomic_path(Path(args.out) / SPLITS_NAME) as temporary:
         write_splits(
             temporary, seed=profile.seed, train=train_pairs, validation=validation_pairs,
             held_out=held_out,
@@ -63,11 +64,16 @@ def run_histogram(args, profile):
     from skin_segmentation.baselines import HISTOGRAM_NAME, fit_histogram
     from skin_segmentation.data.splits import split_validation
     from skin_segmentation.inference import progress_bar
+    from skin_segmentation.training import check_run_folder
 
+    if args.resume:
+        raise ValueError("--resume: a histogram is counted in seconds; start it over with "
+                         "--overwrite.")
     pairs = training_pairs(args, profile)
     train_pairs, validation_pairs = split_validation(
         pairs, fraction=profile.validation_fraction, seed=profile.seed
     )
+    check_run_folder(args.out, None, overwrite=args.overwrite)
     write_training_splits(args, profile, train_pairs, validation_pairs)
     print(f"Counting colours of {len(train_pairs)} images, choosing the threshold on "
           f"{len(validation_pairs)}; writing {args.out}", flush=True)
@@ -86,12 +92,14 @@ def run(args):
     target's training split, and the profile's validation fraction is held out
     for early stopping. The profile's seed draws the splits; `--seed` changes
     only the training seed (initialization and data order), as in `replicate`.
+    A folder holding another run is refused before anything is written in it
+    (`training.check_run_folder`), unless `--resume` (the same run) or `--overwrite`.
     """
     from skin_segmentation.data.splits import split_validation, split_validation_keeping
     from skin_segmentation.distribute import is_chief, resolve_precision
     from skin_segmentation.outputs import check_output_folder
     from skin_segmentation.profiles import get_profile
-    from skin_segmentation.training import MODEL_NAME, train
+    from skin_segmentation.training import MODEL_NAME, check_run_folder, run_identity, train
 
     check_output_folder(args.out, recursive=True)
     profile = get_profile(args.profile)
@@ -125,6 +133,8 @@ def run(args):
             pairs, fraction=profile.validation_fraction, seed=profile.seed
         )
     if is_chief(strategy):  # distribute: only the chief writes the run folder
+        identity = run_identity(network, profile, seed, train_pairs, validation_pairs)
+        check_run_folder(args.out, identity, resume=args.resume, overwrite=args.overwrite)
         write_training_splits(args, profile, train_pairs, validation_pairs)
     print(
         f"Training {args.model} ({profile.name} profile) on {len(train_pairs)} images, "
@@ -171,7 +181,11 @@ def add_parser(commands):
                             "weights into it layer by layer (e.g. into a network of another "
                             "input standardization); shapes must match")
     train.add_argument("--profile", default="quick", help="paper, robust, finetune, cpu, quick, tiny or a .json file")
-    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its last checkpoint (refused when "
+                            "its profile, network, input size, seed or data differ)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="delete the run already in --out and start afresh")
     train.add_argument("--target-train", default=None, metavar="DIR",
                        help="also train on this target folder's training split (the "
                             "paper's 100 images); its evaluation images are never used")

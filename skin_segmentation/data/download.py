@@ -140,7 +140,7 @@ def download(url, destination, *, sha256=None, timeout=60.0, retries=3, progress
     >>> download("http://127.0.0.1:9/a.tar.gz", "/tmp/a.tar.gz", retries=0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skin_segmentation.data.readers.DataError: http://127.0.0.1:9/a.tar.gz: cannot download (...)
+    skin_segmentation.data.readers.pairs.DataError: http://127.0.0.1:9/a.tar.gz: cannot download (...)
     """
     progress = sys.stderr if progress == "stderr" else progress
     destination = Path(destination)

@@ -216,7 +216,7 @@ def fetch_dataset(name, root=None, *, downsize=False, stems=None, mirror=None, t
     >>> fetch_dataset("abdomen", "/tmp/none", mirror="http://127.0.0.1:9", retries=0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skin_segmentation.data.readers.DataError: http://127.0.0.1:9/MRE-Lab-UMD/...: cannot download (...)
+    skin_segmentation.data.readers.pairs.DataError: http://127.0.0.1:9/MRE-Lab-UMD/...: cannot download (...)
     """
     source = get_source(name)
     progress = sys.stderr if progress == "stderr" else progress

@@ -2,10 +2,11 @@
 
 `compile` builds and compiles a network, `callbacks` holds the resumable early
 stopping and the atomic checkpoint, `state` the run folder's files and the
-`TrainResult`, and `loop` the `train` function that ties them together.
+`TrainResult`, `identity` what a run is and the check that a folder holds it,
+and `loop` the `train` function that ties them together.
 """
 
-from skin_segmentation.training.callbacks import AtomicCheckpoint, ResumableEarlyStopping
+from skin_segmentation.training.callbacks import AtomicCheckpoint, EpochLog, ResumableEarlyStopping
 from skin_segmentation.training.compile import (
     MOMENTUM,
     build_for_profile,
@@ -14,6 +15,7 @@ from skin_segmentation.training.compile import (
     network_to_fine_tune,
     weights_fingerprint,
 )
+from skin_segmentation.training.identity import check_run_folder, data_fingerprint, run_identity
 from skin_segmentation.training.loop import train
 from skin_segmentation.training.state import (
     CHECKPOINT_DIR,
@@ -31,13 +33,17 @@ __all__ = [
     "MOMENTUM",
     "STATE_NAME",
     "AtomicCheckpoint",
+    "EpochLog",
     "ResumableEarlyStopping",
     "TrainResult",
     "build_for_profile",
+    "check_run_folder",
     "compile_model",
+    "data_fingerprint",
     "load_initial_weights",
     "network_to_fine_tune",
     "read_state",
+    "run_identity",
     "train",
     "weights_fingerprint",
 ]

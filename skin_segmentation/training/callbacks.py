@@ -1,5 +1,6 @@
-"""Callbacks of a resumable run: early stopping that can be restored, and atomic checkpoints."""
+"""Callbacks of a run: restorable early stopping, atomic checkpoints, plain epoch lines."""
 
+import sys
 import time
 from pathlib import Path
 
@@ -87,3 +88,43 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         for old in self.checkpoint_dir.glob("epoch-*.keras"):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One plain line per epoch on stdout, for logs: no progress bar, colour or carriage return.
+
+    `train` uses it in place of Keras's progress bars when stdout is not a
+    terminal (`skinseg train ... > train.log`).
+
+    Args:
+        epochs: the last epoch of the run, shown as `Epoch 3/15`.
+        stream: where the lines go (default: `sys.stdout` at each line).
+
+    Example:
+    >>> import io
+    >>> log = EpochLog(15, stream=io.StringIO())
+    >>> log.on_epoch_begin(2)
+    >>> log.on_epoch_end(2, {"val_loss": 0.5, "loss": 0.25, "jaccard": 0.75})
+    >>> log.stream.getvalue()  # doctest: +ELLIPSIS
+    'Epoch 3/15 - ...s - loss: 0.2500 - jaccard: 0.7500 - val_loss: 0.5000\\n'
+    """
+
+    def __init__(self, epochs, stream=None):
+        super().__init__()
+        self.epochs = epochs
+        self.stream = stream
+        self._started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        # Training figures before validation ones, each group's loss first.
+        names = sorted(logs, key=lambda name: (name.startswith("val_"),
+                                               not name.endswith("loss"), name))
+        figures = "".join(f" - {name}: {float(logs[name]):.4f}" for name in names)
+        seconds = time.perf_counter() - self._started
+        stream = self.stream or sys.stdout
+        stream.write(f"Epoch {epoch + 1}/{self.epochs} - {seconds:.1f}s{figures}\n")
+        stream.flush()

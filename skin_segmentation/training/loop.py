@@ -20,20 +20,21 @@ from skin_segmentation.models import PRESETS, standardization_of
 from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.system import dtype_policy_scope
-from skin_segmentation.training.callbacks import AtomicCheckpoint, ResumableEarlyStopping
+from skin_segmentation.training.callbacks import AtomicCheckpoint, EpochLog, ResumableEarlyStopping
 from skin_segmentation.training.compile import (
     build_for_profile,
     compile_model,
     load_initial_weights,
     weights_fingerprint,
 )
+from skin_segmentation.records import write_json_atomic
+from skin_segmentation.training.identity import check_run_folder, run_identity
 from skin_segmentation.training.state import (
     CHECKPOINT_DIR,
-    check_resumable,
+    STATE_NAME,
     finish_run,
     new_state,
     read_history,
-    read_state,
     result_from_finished_run,
     train_result,
 )
@@ -49,14 +50,17 @@ def _count(pairs):
     return len(pairs)
 
 
+def _check_not_empty(train_pairs, validation_pairs):
+    for pairs, split in ((train_pairs, "training"), (validation_pairs, "validation")):
+        if not _is_dataset(pairs) and not len(pairs):
+            raise ValueError(
+                f"No {split} images: the split is empty. Received: {len(pairs)} pairs"
+            )
+
+
 def _make_dataset(pairs, profile, training, seed, standardization):
     if _is_dataset(pairs):
         return pairs
-    if not len(pairs):
-        raise ValueError(
-            f"No {'training' if training else 'validation'} images: the split is empty. "
-            f"Received: {len(pairs)} pairs"
-        )
     from skin_segmentation.data.pipeline import make_dataset
 
     # An epoch's size and sources apply to every training set; the rest only with augmentation.
@@ -75,8 +79,12 @@ def _make_dataset(pairs, profile, training, seed, standardization):
     )
 
 
-def _default_verbose():
-    return 1 if sys.stdout.isatty() else 2
+def _verbosity(verbose):
+    """`(fit verbosity, epoch lines)`: `"auto"` is progress bars on a terminal,
+    else one plain `EpochLog` line per epoch (Keras's `verbose=2` writes two)."""
+    if verbose != "auto":
+        return verbose, False
+    return (1, False) if sys.stdout.isatty() else (0, True)
 
 
 def _preset_name(model_or_preset):
@@ -147,6 +155,7 @@ def train(
     learning_rate=None,
     init_weights=None,
     resume=False,
+    overwrite=False,
     strategy=None,
     seed=None,
     callbacks=(),
@@ -171,14 +180,17 @@ def train(
             (fine-tuning); shapes must match layer by layer.
         resume: continue the run in `out_dir` from its last finished epoch
             (a finished run is loaded and returned as is; with no run there yet,
-            training starts fresh). Without `resume`, a folder already holding a
-            run is an error rather than overwritten.
+            training starts fresh). The run there must have this call's profile,
+            network, input size, seed and data (`training.identity`). Without
+            `resume` or `overwrite`, a folder already holding a run is an error.
+        overwrite: delete the run already in `out_dir` and start afresh.
         strategy: a `tf.distribute.Strategy` to build and compile the model in.
         seed: seed of the initialization, augmentation and data order; default
             the profile's. A resumed run reseeds with `seed + epochs done`.
         callbacks: further Keras callbacks (after early stopping and checkpoints).
         verbose: Keras `fit` verbosity; `"auto"` shows progress bars on a
-            terminal and one line per epoch otherwise.
+            terminal and otherwise one plain line per epoch (`EpochLog`: no
+            ANSI codes, no carriage returns), as a log file wants.
 
     Returns:
         A `TrainResult`. `out_dir/model.keras` holds the best model.
@@ -197,33 +209,36 @@ def train(
     # distribute: under multi_worker only the chief writes `out_dir`; every other
     # worker writes the same files into its own `out_dir/.worker-worker-<i>`.
     out_dir = check_output_folder(worker_dir(out_dir, strategy), recursive=True)  # and its checkpoint/
-    state = read_state(out_dir)
-    check_resumable(out_dir, state, resume)
+    preset = _preset_name(model_or_preset)
+    _check_not_empty(train_pairs, validation_pairs)
+    identity = run_identity(model_or_preset, profile, seed, train_pairs, validation_pairs)
+    state = check_run_folder(out_dir, identity, resume=resume, overwrite=overwrite)
     if state is not None and state.get("finished"):
         return result_from_finished_run(out_dir, state, strategy)
     if learning_rate is None:
         learning_rate = (
             profile.fine_tune_learning_rate if init_weights is not None else profile.learning_rate
         )
-    if verbose == "auto":
-        verbose = _default_verbose()
-    preset = _preset_name(model_or_preset)
+    verbose, epoch_lines = _verbosity(verbose)
     epochs_done = 0 if state is None else int(state["epochs_done"])
 
     with dtype_policy_scope(profile.precision):
         keras.utils.set_random_seed(seed + epochs_done)
         model, best_weights, initial_fingerprint = _load_or_build(
-            model_or_preset, preset, state, out_dir / CHECKPOINT_DIR, profile, learning_rate,
-            init_weights, strategy,
+            model_or_preset, preset, state if epochs_done else None, out_dir / CHECKPOINT_DIR,
+            profile, learning_rate, init_weights, strategy,
         )
-        if state is None:
+        if not epochs_done:
             state = new_state(
-                seed, profile, preset or model.name, learning_rate, init_weights,
+                identity, seed, profile, preset or model.name, learning_rate, init_weights,
                 initial_fingerprint, _count(train_pairs), _count(validation_pairs),
             )
+            # From now on the folder says what it holds, even if killed in epoch 1.
+            write_json_atomic(out_dir / CHECKPOINT_DIR / STATE_NAME, state)
         early_stopping, checkpoint = _callbacks(
-            out_dir, state, epochs_done, best_weights, profile.patience, verbose
+            out_dir, state, epochs_done, best_weights, profile.patience, verbose or epoch_lines
         )
+        log = [EpochLog(profile.epochs)] if epoch_lines else []
         out_dir.mkdir(parents=True, exist_ok=True)
         if not state.get("stop_training") and epochs_done < profile.epochs:
             # distribute: Model.fit, or its epoch loop under multi_worker (Keras 3's
@@ -235,7 +250,7 @@ def train(
                 validation_data=_make_dataset(validation_pairs, profile, False, seed, standardization),
                 epochs=profile.epochs,
                 initial_epoch=epochs_done,
-                callbacks=[early_stopping, checkpoint, *callbacks],
+                callbacks=[early_stopping, checkpoint, *log, *callbacks],
                 verbose=verbose,
                 strategy=strategy,
             )

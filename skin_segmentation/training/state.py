@@ -5,11 +5,15 @@ A run folder:
     RUN/
       model.keras           the best model (weights of the best epoch), at the end
       history.csv           one row per finished epoch (epoch is 1-based)
+      splits.json           which images trained, validated, were held out (`skinseg train`)
       checkpoint/
-        state.json          epochs done, early-stopping state, seed, file names
+        state.json          what the run is (`identity`: profile, network, input size,
+                            seed, data fingerprint; see `training.identity`), epochs
+                            done, early-stopping state, file names
         epoch-NNNN.keras    the last epoch's model and optimizer (momentum)
         epoch-MMMM.keras    the best epoch's, when it is another one
 
+`state.json` is first written when training starts, before the first epoch.
 After every epoch the last checkpoint, `history.csv` and then `state.json` are
 each written to a temporary file and moved into place (`callbacks.AtomicCheckpoint`).
 `state.json` is written last and names the checkpoint files it belongs to, so a
@@ -33,6 +37,7 @@ CHECKPOINT_DIR = "checkpoint"
 STATE_NAME = "state.json"
 MODEL_NAME = "model.keras"
 HISTORY_NAME = "history.csv"
+SPLITS_NAME = "splits.json"
 
 
 @dataclasses.dataclass
@@ -92,20 +97,11 @@ def read_history(out_dir, epochs_done):
     return history.to_dict("records")
 
 
-def check_resumable(out_dir, state, resume):
-    """Refuse to start over a run already in `out_dir` unless asked to `resume` it."""
-    if state is not None and not resume:
-        raise ValueError(
-            f"{out_dir}: already holds a training run ({state['epochs_done']} epochs done"
-            f"{', finished' if state.get('finished') else ''}). Resume it with resume=True "
-            f"(--resume) or choose another output folder."
-        )
-
-
-def new_state(seed, profile, preset, learning_rate, init_weights, initial_weights_sha256,
-              train_images, validation_images):
+def new_state(identity, seed, profile, preset, learning_rate, init_weights,
+              initial_weights_sha256, train_images, validation_images):
     """The `state.json` fields of a run that has not finished an epoch yet."""
     return {
+        "identity": identity,
         "seed": seed,
         "profile": profile.name,
         "preset": preset,

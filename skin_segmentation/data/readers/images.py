@@ -6,6 +6,7 @@ many pixels are ambiguous, so a decoder never guesses what a mask meant.
 """
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,16 +30,20 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
 def _open_oriented(path, what):
-    """Decode a file fully with Pillow and apply its EXIF orientation."""
+    """Decode a file fully with Pillow and apply its EXIF orientation (in place: no copy)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(path, f"no such {what} file")
     try:
-        with Image.open(path) as opened:
+        with warnings.catch_warnings():
+            # Pillow warns above its limit; `_check_pixel_count` refuses there, in one line.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(path)
+        with opened:
             _check_pixel_count(opened, path, what)
             opened.load()
-            image = ImageOps.exif_transpose(opened)
-            image.load()
+            ImageOps.exif_transpose(opened, in_place=True)
+            image = opened
     except DataError:
         raise
     except Image.DecompressionBombError as error:
