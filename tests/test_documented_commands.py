@@ -143,8 +143,8 @@ def test_the_model_cards_train_command_parses():
 
     words = shlex.split(TRAIN_COMMAND)
     args = build_parser().parse_args(words[1:])
-    assert (words[0], args.command, args.model, args.out) == (
-        "skinseg", "train", "unet", "runs/bundled-unet")
+    assert (words[0], args.command, args.model, args.profile) == ("skinseg", "train", "unet", "robust")
+    assert "data/clinical_ft13" in args.data and "data/negatives_indoor" in args.data
 
 
 @pytest.mark.parametrize("words, problem", [
