@@ -252,39 +252,6 @@ class Profile:
 
 _TINY_NETWORK = {"filters": (4, 8, 16)}
 
-# The recipe of issue 9 (docs and measurements: experiments/robust_recipe.md).
-_ROBUST = Profile(
-    name="robust",
-    epochs=500,
-    patience=50,
-    batch_size=16,
-    image_size=128,
-    pretrain_images=None,
-    target_train=100,
-    target_eval=300,
-    validation_fraction=0.2,
-    learning_rate=0.01,
-    fine_tune_learning_rate=0.001,
-    precision="float32",
-    augment="tf",
-    closeup=0.5,
-    photometric=0.8,
-    lesions=0.3,
-    balance_sources=True,
-    # 2620 training images per epoch: the size of the paper's pool, more than the 2096
-    # its epoch trains on (`models.PAPER_EPOCH_IMAGES`); kept so that runs made with it resume.
-    epoch_images=2620,
-    # The switch that mattered most (experiments/robust_recipe.md): per-image
-    # standardization erases the colour that tells a skin close-up from a beige wall.
-    standardization="fixed",
-    description=(
-        "the paper's network, optimizer and loss with a recipe for clinical close-ups "
-        "and photographs in the wild: raw pixels scaled by the network (absolute colour "
-        "kept), close-up crops, photometric jitter, synthetic lesions, every source "
-        "drawn equally (negatives included), epochs of the paper's 2620 images"
-    ),
-)
-
 _PAPER = Profile(
     name="paper",
     epochs=500,
@@ -303,6 +270,31 @@ _PAPER = Profile(
     pretrain_shares=(1000, 721, 899),
     target_selection="md5",
     description="Codella et al. 2018 as published, a GPU's work",
+)
+
+# The recipe of issue 9 and of the bundled network (experiments/robust_recipe.md): the
+# paper's protocol with every switch for close-ups and photographs in the wild turned on.
+_ROBUST = _PAPER.replace(
+    name="robust",
+    pretrain_images=None,
+    pretrain_shares=None,
+    target_selection="seeded",
+    closeup=0.5,
+    photometric=0.8,
+    lesions=0.3,
+    balance_sources=True,
+    # 2620 training images per epoch: the size of the paper's pool, more than the 2096
+    # its epoch trains on (`models.PAPER_EPOCH_IMAGES`); kept so that runs made with it resume.
+    epoch_images=2620,
+    # The switch that mattered most: per-image standardization erases the colour that
+    # tells a skin close-up from a beige wall.
+    standardization="fixed",
+    description=(
+        "the paper's network, optimizer and loss with a recipe for clinical close-ups "
+        "and photographs in the wild: raw pixels scaled by the network (absolute colour "
+        "kept), close-up crops, photometric jitter, synthetic lesions, every source "
+        "drawn equally (negatives included), epochs of the paper's 2620 images"
+    ),
 )
 
 PROFILES = {
