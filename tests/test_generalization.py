@@ -51,6 +51,7 @@ def small_copy(source, destination, count):
     return destination
 
 
+@pytest.mark.slow
 def test_report_command_runs_on_the_shipped_sample_at_tiny_scale(tmp_path):
     pretrain, target = sample_datasets()
     root = tmp_path / "data"
