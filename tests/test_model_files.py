@@ -180,10 +180,14 @@ def test_resuming_from_a_damaged_checkpoint_names_it(model_files, tmp_path):
     (run / "checkpoint" / "epoch-0001.keras").write_bytes(model_files["truncated"].read_bytes())
     (run / "checkpoint" / "state.json").write_text(json.dumps({
         "epochs_done": 1, "finished": False, "last_checkpoint": "epoch-0001.keras",
-        "best_checkpoint": "epoch-0001.keras", "seed": 0,
+        "best_checkpoint": "epoch-0001.keras", "seed": 0, "profile": "tiny", "preset": "unet",
     }))
+    from skin_segmentation.data.readers import read_folder
+    from skin_segmentation.data.sample import sample_datasets
+
+    pairs = read_folder(sample_datasets()[1])[:8]
     with pytest.raises(ValueError, match="epoch-0001.keras: truncated or damaged zip archive"):
-        train("unet", [], [], run, "tiny", resume=True)
+        train("unet", pairs[:6], pairs[6:], run, "tiny", resume=True)
 
 
 def test_a_damaged_file_is_one_line_from_the_console(model_files, tmp_path):

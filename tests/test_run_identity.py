@@ -56,7 +56,7 @@ def test_the_state_records_profile_network_input_size_seed_and_data(run):
 
 
 @pytest.mark.parametrize("options, field, old, new", [
-    ({"profile": "quick"}, "profile", "tiny", "quick"),
+    ({"profile": "robust"}, "profile", "tiny", "robust"),
     ({"model": "unet_large"}, "network", "unet", "unet_large"),
     ({"seed": 3}, "seed", 0, 3),
     ({"data": POOL[0]}, "data_sha256", None, None),

@@ -226,7 +226,7 @@ def model_inputs(images, standardization="per_image"):
         float32 of the same shape and kind.
 
     Example:
-    >>> model_inputs(np.full((1, 2, 2, 3), 200, "uint8"), "fixed").max()
+    >>> float(model_inputs(np.full((1, 2, 2, 3), 200, "uint8"), "fixed").max())
     200.0
     >>> float(model_inputs(np.full((1, 2, 2, 3), 200, "uint8"), "per_image").max())
     0.0
