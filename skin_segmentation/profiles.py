@@ -32,12 +32,12 @@ import json
 import math
 from pathlib import Path
 
+from skin_segmentation.models.blocks import STANDARDIZATIONS
 from skin_segmentation.models.presets import PAPER_EPOCH_IMAGES, PAPER_VALIDATION_FRACTION
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 AUGMENTATIONS = (None, "tf", "imgaug")
 TARGET_SELECTIONS = ("seeded", "md5")
-STANDARDIZATIONS = ("per_image", "fixed")  # as models.blocks.STANDARDIZATIONS
 
 
 @dataclasses.dataclass(frozen=True)
