@@ -120,24 +120,22 @@ def _describe_data(pretrain_dirs, target_dir, splits):
     }
 
 
-def _check_models(models):
-    models = list(models or PRESETS)
-    unknown = [name for name in models if name not in PRESETS]
+def _check_names(names, known, what):
+    """`names` (all of `known` by default), or a ValueError listing the unknown ones."""
+    names = list(names or known)
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValueError(
-            f"Unknown model preset(s) {unknown}. Choose from: {', '.join(PRESETS)}."
-        )
-    return models
+        raise ValueError(f"Unknown {what} {unknown}. Choose from: {', '.join(known)}.")
+    return names
+
+
+def _check_models(models):
+    return _check_names(models, PRESETS, "model preset(s)")
 
 
 def _check_scenarios(scenarios):
     """The scenarios asked for, in Table I order (all three by default)."""
-    scenarios = list(scenarios or SCENARIOS)
-    unknown = [name for name in scenarios if name not in SCENARIOS]
-    if unknown:
-        raise ValueError(
-            f"Unknown scenario(s) {unknown}. Choose from: {', '.join(SCENARIOS)}."
-        )
+    scenarios = _check_names(scenarios, SCENARIOS, "scenario(s)")
     return [name for name in SCENARIOS if name in scenarios]
 
 

@@ -23,7 +23,7 @@ from skin_segmentation.data.appearance import photometric_jitter, synthesize_les
 from skin_segmentation.data.augment import AUGMENT_BACKENDS, AugmentConfig, get_augmenter, sample_parameters
 from skin_segmentation.data.closeup import crop_closeups
 from skin_segmentation.data.readers import load_pair
-from skin_segmentation.models.blocks import STANDARDIZATIONS
+from skin_segmentation.models.blocks import check_standardization
 
 DEFAULT_IMAGE_SIZE = 128
 DEFAULT_BATCH_SIZE = 16
@@ -203,15 +203,6 @@ def standardize(images):
     return tf.where(constant, 0.0, (values - mean) / tf.where(constant, 1.0, std))
 
 
-def _check_standardization(standardization):
-    if standardization not in STANDARDIZATIONS:
-        raise ValueError(
-            f"`standardization` must be one of {STANDARDIZATIONS}. "
-            f"Received: standardization={standardization!r}"
-        )
-    return standardization
-
-
 def model_inputs(images, standardization="per_image"):
     """Resized uint8 images as a network takes them.
 
@@ -231,7 +222,7 @@ def model_inputs(images, standardization="per_image"):
     >>> float(model_inputs(np.full((1, 2, 2, 3), 200, "uint8"), "per_image").max())
     0.0
     """
-    if _check_standardization(standardization) == "per_image":
+    if check_standardization(standardization) == "per_image":
         return standardize(images)
     if isinstance(images, np.ndarray) or not tf.is_tensor(images):
         return np.asarray(images, dtype=np.float32)
@@ -365,7 +356,7 @@ def make_dataset(
     (TensorShape([16, 128, 128, 3]), TensorShape([16, 128, 128, 1]))
     """
     image_size = _check_size(image_size)
-    _check_standardization(standardization)
+    check_standardization(standardization)
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size}")
     if int(seed) != seed or seed < 0:

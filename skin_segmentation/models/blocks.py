@@ -40,6 +40,16 @@ STANDARDIZATIONS = ("per_image", "fixed")
 PIXEL_SCALING_SUFFIX = "_pixel_scaling"
 
 
+def check_standardization(standardization):
+    """`standardization` itself, or a ValueError showing it when it is not a known one."""
+    if standardization not in STANDARDIZATIONS:
+        raise ValueError(
+            f"`standardization` must be one of {STANDARDIZATIONS}. "
+            f"Received: standardization={standardization!r}"
+        )
+    return standardization
+
+
 def input_standardization(x, standardization, name):
     """The network's first step: nothing, or pixel values scaled to [-1, 1].
 
@@ -58,12 +68,7 @@ def input_standardization(x, standardization, name):
     >>> scale.predict(np.array([0.0, 127.5, 255.0]).reshape(1, 1, 1, 3), verbose=0).ravel().tolist()
     [-1.0, 0.0, 1.0]
     """
-    if standardization not in STANDARDIZATIONS:
-        raise ValueError(
-            f"`standardization` must be one of {STANDARDIZATIONS}. "
-            f"Received: standardization={standardization!r}"
-        )
-    if standardization == "per_image":
+    if check_standardization(standardization) == "per_image":
         return x
     return layers.Rescaling(1 / 127.5, offset=-1.0, name=f"{name}{PIXEL_SCALING_SUFFIX}")(x)
 
