@@ -91,8 +91,10 @@ def test_quick_budget_is_20_steps_an_epoch_for_the_pool_and_the_target_alike(tra
     quick = get_profile("quick")
     assert quick.epoch_train_images(train_images) == 320
     assert quick.steps_per_epoch(train_images) == 20
-    assert quick.epochs * quick.steps_per_epoch(train_images) == 160
+    assert quick.epochs * quick.steps_per_epoch(train_images) == 400
     assert quick.patience * quick.steps_per_epoch(train_images) == 60
+    # Early stopping watches from step 160 on, past the ~150 steps of "all skin".
+    assert quick.warmup_epochs * quick.steps_per_epoch(train_images) == 160
 
 
 def test_quick_stays_on_the_papers_path_and_draws_its_pool_in_the_papers_proportions():
@@ -106,11 +108,12 @@ def test_quick_stays_on_the_papers_path_and_draws_its_pool_in_the_papers_proport
 def test_cpu_profile_is_the_paper_profile_on_a_step_budget():
     cpu, paper = get_profile("cpu"), get_profile("paper")
     differ = {field for field, value in cpu.to_config().items() if paper.to_config()[field] != value}
-    assert differ == {"name", "description", "epochs", "patience", "epoch_images"}
+    assert differ == {"name", "description", "epochs", "patience", "warmup_epochs", "epoch_images"}
     assert cpu.image_size == 128 and cpu.model_overrides == {}
     # One pass over the shared pool's 414 training images, five over the target's 80.
     assert cpu.steps_per_epoch(414) == cpu.steps_per_epoch(80) == 26
     assert cpu.epochs * 26 == 650 and cpu.patience * 26 == 130
+    assert cpu.warmup_epochs * 26 == 208
     assert "unet" in PRESETS
 
 

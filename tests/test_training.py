@@ -140,6 +140,33 @@ def test_early_stopping_restores_best_weights_when_validation_loss_stalls(tmp_pa
     assert state["wait"] == profile.patience
 
 
+def test_warmup_epochs_keep_early_stopping_away_until_then_but_not_when_fine_tuning(tmp_path):
+    # The same stalling validation loss as above: without a warm-up the run stops a few
+    # epochs in; with one, early stopping only starts watching after `warmup_epochs`.
+    profile = TINY.replace(epochs=30, patience=3, warmup_epochs=6)
+    data = dict(train_pairs=synthetic(count=32), validation_pairs=synthetic(16, True, seed=1))
+    warm = train("unet", out_dir=tmp_path / "warm", profile=profile, learning_rate=0.05,
+                 verbose=0, **data)
+    assert warm.stopped_early
+    assert warm.best_epoch > profile.warmup_epochs
+    assert len(warm.history) == warm.best_epoch + profile.patience
+    assert read_state(tmp_path / "warm")["best_epoch"] == warm.best_epoch
+
+    # Fine-tuning starts from trained weights: no warm-up, it stops `patience` after its best.
+    tuned = train("unet", out_dir=tmp_path / "tuned", profile=profile, learning_rate=0.05,
+                  init_weights=str(tmp_path / "warm" / "model.keras"), verbose=0, **data)
+    assert tuned.stopped_early
+    assert len(tuned.history) == tuned.best_epoch + profile.patience
+    assert len(tuned.history) < profile.warmup_epochs + 1 + profile.patience
+
+
+def test_warmup_epochs_must_be_shorter_than_the_run():
+    with pytest.raises(ValueError, match=r"warmup_epochs.*epochs=2.*Received: warmup_epochs=2"):
+        TINY.replace(warmup_epochs=2)
+    with pytest.raises(ValueError, match=r"Received: warmup_epochs=-1"):
+        TINY.replace(warmup_epochs=-1)
+
+
 KILLED_RUN = textwrap.dedent(
     """
     import os, signal, sys

@@ -120,11 +120,12 @@ def _load_or_build(model_or_preset, preset, state, checkpoint_dir, profile, lear
     return model, None, initial_fingerprint
 
 
-def _callbacks(out_dir, state, epochs_done, best_weights, patience, verbose):
+def _callbacks(out_dir, state, epochs_done, best_weights, patience, warmup_epochs, verbose):
     """Early stopping (restored when resuming) and the atomic checkpoint that reads it."""
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss",
         patience=patience,
+        start_from_epoch=warmup_epochs,
         restore_best_weights=True,
         verbose=1 if verbose else 0,
     )
@@ -235,8 +236,11 @@ def train(
             )
             # From now on the folder says what it holds, even if killed in epoch 1.
             write_json_atomic(out_dir / CHECKPOINT_DIR / STATE_NAME, state)
+        # The warm-up is for networks that start from random weights, not fine-tuning.
+        warmup_epochs = profile.warmup_epochs if init_weights is None else 0
         early_stopping, checkpoint = _callbacks(
-            out_dir, state, epochs_done, best_weights, profile.patience, verbose or epoch_lines
+            out_dir, state, epochs_done, best_weights, profile.patience, warmup_epochs,
+            verbose or epoch_lines,
         )
         log = [EpochLog(profile.epochs)] if epoch_lines else []
         out_dir.mkdir(parents=True, exist_ok=True)
