@@ -388,8 +388,9 @@ PROFILES = {
 def load_profile(path):
     """A `Profile` from a JSON file of its fields.
 
-    The file may name a `"base"` profile whose fields it changes; every other key
-    must be a `Profile` field.
+    The file may name a `"base"` profile whose fields it changes: a name of
+    `PROFILES` or another `.json` file, read from the folder of the file naming
+    it (a chain of bases must not circle). Every other key must be a `Profile` field.
 
     Example:
     >>> import json, tempfile, pathlib
@@ -398,7 +399,10 @@ def load_profile(path):
     >>> load_profile(path).epochs, load_profile(path).image_size
     (3, 64)
     """
-    path = Path(path)
+    return _load_profile_file(Path(path), chain=())
+
+
+def _load_profile_file(path, chain):
     try:
         fields = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
@@ -422,7 +426,12 @@ def load_profile(path):
             return Profile(**fields)
         except TypeError as error:
             raise ValueError(f"{path}: {error}") from None
-    return get_profile(base).replace(**fields)
+    if not (isinstance(base, str) and base.endswith(".json")):
+        return get_profile(base).replace(**fields)
+    chain, base = (*chain, path.resolve()), path.parent / base
+    if base.resolve() in chain:
+        raise ValueError(f"{path}: its base profile {base} names it again (a circle of bases).")
+    return _load_profile_file(base, chain).replace(**fields)
 
 
 def get_profile(profile):

@@ -20,7 +20,7 @@ LAYERS = (
      "weights", "model_files", "masks", "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
-    ("scenarios", "generalization", "finetune"),
+    ("scenarios", "generalization", "finetune", "comparison", "ablations"),
     ("replicate",),
     ("cli", "experiments"),
 )
