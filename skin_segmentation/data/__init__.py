@@ -1,7 +1,8 @@
 """Data: read (photograph, skin mask) pairs, split them, and feed them to Keras.
 
 `readers` find and decode pairs safely, `splits` draws the paper's splits from a
-seed, `pipeline` builds the tf.data input, `augment` holds the two augmentation
+seed, `pipeline` builds the tf.data input (`passes` orders it and keys its
+random draws from the seed alone), `augment` holds the two augmentation
 backends, `inspect` checks a folder, and `sample` points at the shipped sample.
 `fetch` gets the public datasets of `catalog` (`download`, `archive`, `convert`)
 and checks them against the shipped `manifest`s (`skinseg data`).

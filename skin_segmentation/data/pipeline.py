@@ -5,9 +5,10 @@ orientation, palette, alpha, 16-bit, truncated files); each pair is resized to
 the working size (image bilinear, mask by area average then threshold at 0.5)
 and kept in memory, in a cache shared by every dataset built in the process.
 The tf.data graph then reads those arrays and does the rest with no Python per
-image (except for the imgaug backend): shuffle, augmentation, per-image and
-per-channel standardization (or none, for a network that scales raw pixels
-itself: `model_inputs`), batching and prefetching.
+image (except for the imgaug backend): the order and keys of `passes`
+(stateless, from the seed alone), augmentation, per-image and per-channel
+standardization (or none, for a network that scales raw pixels itself:
+`model_inputs`), batching and prefetching.
 """
 
 import collections
@@ -22,6 +23,7 @@ from PIL import Image
 from skin_segmentation.data.appearance import photometric_jitter, synthesize_lesions
 from skin_segmentation.data.augment import AUGMENT_BACKENDS, AugmentConfig, get_augmenter, sample_parameters
 from skin_segmentation.data.closeup import crop_closeups
+from skin_segmentation.data.passes import index_passes
 from skin_segmentation.data.readers import load_pair
 from skin_segmentation.models.blocks import check_standardization
 
@@ -271,28 +273,20 @@ def _resolve_augment(augment):
     return augment
 
 
-def _index_stream(pairs, shuffle, seed, repeat, balance_sources, epoch_images):
-    """Indices into `pairs` in training order: one pass, or per-source balanced draws."""
+def _index_stream(pairs, shuffle, seed, repeat, balance_sources, epoch_images, keyed=False):
+    """Indices into `pairs` in training order (with element keys when `keyed`)."""
     count = len(pairs)
-    if not balance_sources:
-        indices = tf.data.Dataset.range(count)
-        if shuffle:
-            indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            return indices.repeat()
-        # An epoch of more images than there are pairs makes several passes.
-        return indices.repeat().take(epoch_images) if epoch_images else indices
-    by_source = collections.defaultdict(list)
-    for index, pair in enumerate(pairs):
-        by_source[pair.source].append(index)
-    streams = [
-        tf.data.Dataset.from_tensor_slices(tf.constant(members, tf.int64))
-        .shuffle(len(members), seed=seed + number, reshuffle_each_iteration=True)
-        .repeat()
-        for number, (_, members) in enumerate(sorted(by_source.items()))
-    ]
-    indices = tf.data.Dataset.sample_from_datasets(streams, seed=seed, rerandomize_each_iteration=True)
-    return indices if repeat else indices.take(epoch_images or count)
+    length = epoch_images or count
+    if not (shuffle or balance_sources or keyed):
+        indices = tf.data.Dataset.range(count).repeat()
+        return indices if repeat else indices.take(length)
+    groups = [list(range(count))]
+    if balance_sources:
+        by_source = collections.defaultdict(list)
+        for index, pair in enumerate(pairs):
+            by_source[pair.source].append(index)
+        groups = [members for _, members in sorted(by_source.items())]
+    return index_passes(groups, seed, length, shuffle or balance_sources, repeat, keyed)
 
 
 def make_dataset(
@@ -315,9 +309,12 @@ def make_dataset(
 ):
     """A `tf.data.Dataset` of `(images, masks)` batches, the networks' input.
 
-    Deterministic from `seed`: two datasets built with the same arguments give
-    the same batches, and each new pass over a dataset (each Keras epoch) draws
-    a new shuffle order and new augmentations from that seed.
+    Deterministic from `seed` alone, whatever TensorFlow's global seed
+    (`tf.random.set_seed`, `keras.utils.set_random_seed`): two datasets built
+    with the same arguments give the same batches, and each new pass over a
+    dataset (each Keras epoch) draws a new order and new augmentations from that
+    seed (`passes`). Trainings made while the draws came from TensorFlow's
+    seeded shuffles and `Dataset.random` do not replay bit-identically.
 
     Args:
         pairs: a list of `SkinPair`.
@@ -327,7 +324,8 @@ def make_dataset(
             `"imgaug"` (imgaug 0.4.0 through `tf.numpy_function`); `True` means
             `"tf"`. The options below apply only when it is set.
         shuffle: reshuffle the whole set on every pass.
-        seed: non-negative integer seeding shuffle and augmentation.
+        seed: non-negative integer keying every random draw (order, sources,
+            augmentation).
         repeat: repeat forever (then pass `steps_per_epoch` to Keras).
         cache: keep decoded arrays in memory for later datasets of this process.
         augment_config: an `AugmentConfig` (rotation, scale, crop).
@@ -370,7 +368,7 @@ def make_dataset(
     images = tf.constant(images)
     masks = tf.constant(masks)
     autotune = tf.data.AUTOTUNE
-    indices = _index_stream(pairs, shuffle, seed, repeat, balance_sources, epoch_images)
+    indices = _index_stream(pairs, shuffle, seed, repeat, balance_sources, epoch_images, augmenter is not None)
 
     if augmenter is None:
         dataset = indices.batch(batch_size, drop_remainder=drop_remainder)
@@ -382,17 +380,14 @@ def make_dataset(
 
         dataset = dataset.map(prepare, num_parallel_calls=autotune)
     else:
-        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        seed_tensor = tf.constant(seed, tf.int64)
-
         def draw(index, key):
-            return index, key, sample_parameters(tf.stack([key, seed_tensor]), augmenter.config)
+            return index, key, sample_parameters(key, augmenter.config)
 
-        dataset = tf.data.Dataset.zip((indices, keys)).map(draw, num_parallel_calls=autotune)
+        dataset = indices.map(draw, num_parallel_calls=autotune)
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
 
         def prepare(batch_indices, batch_keys, parameters):
-            batch_seed = tf.stack([batch_keys[0], seed_tensor])
+            batch_seed = batch_keys[0]
             batch_images = tf.gather(images, batch_indices)
             batch_masks = tf.gather(masks, batch_indices)
             if large is not None:
