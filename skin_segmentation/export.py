@@ -284,6 +284,44 @@ def make_serving_function(model):
     return serve
 
 
+def serving_archive(model, serve, image_shape=(None, None, None, 3)):
+    """A `keras.export.ExportArchive` of `model` with one endpoint, `serve`.
+
+    The endpoint takes one uint8 tensor named `images` and is also the
+    SavedModel's `serving_default` signature (the first endpoint added).
+
+    Args:
+        model: the Keras model whose variables the archive tracks.
+        serve: a function of TensorFlow ops, `images -> {"skin_confidence": ...}`.
+        image_shape: the input's `[N, H, W, 3]`, `None` where any size goes.
+
+    Returns:
+        The archive, to `write_out`.
+
+    Example:
+    >>> import skin_segmentation, tensorflow as tf, tempfile
+    >>> model = skin_segmentation.build_model("unet", input_shape=(32, 32, 3), filters=(4, 8, 16))
+    >>> archive = serving_archive(model, lambda images: {OUTPUT_NAME: model(tf.cast(images, "float32"))},
+    ...                           [None, 32, 32, 3])
+    >>> folder = tempfile.mkdtemp()
+    >>> archive.write_out(folder, verbose=False)
+    >>> serving = tf.saved_model.load(folder).signatures["serving_default"]
+    >>> serving(images=tf.zeros((2, 32, 32, 3), tf.uint8))[OUTPUT_NAME].shape
+    TensorShape([2, 32, 32, 1])
+    """
+    import keras
+    import tensorflow as tf
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serve",  # also registered as "serving_default", the first endpoint
+        fn=serve,
+        input_signature=[tf.TensorSpec(list(image_shape), tf.uint8, name=INPUT_NAME)],
+    )
+    return archive
+
+
 def export_saved_model(model, out_dir, weights=None):
     """Write `model` as a SavedModel whose serving signature takes uint8 images.
 
@@ -312,20 +350,11 @@ def export_saved_model(model, out_dir, weights=None):
     >>> serving(images=tf.zeros((2, 37, 53, 3), tf.uint8))["skin_confidence"].shape
     TensorShape([2, 37, 53, 1])
     """
-    import keras
-    import tensorflow as tf
-
     from skin_segmentation.records import atomic_folder
 
     height, width = model_image_size(model)
     out_dir = check_export_folder(out_dir)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        name="serve",  # also registered as "serving_default", the first endpoint
-        fn=make_serving_function(model),
-        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name=INPUT_NAME)],
-    )
+    archive = serving_archive(model, make_serving_function(model))
     info = {
         "signature": SIGNATURE_NAME,
         "input": {"name": INPUT_NAME, "dtype": "uint8", "shape": ["N", "H", "W", 3]},
@@ -369,14 +398,10 @@ def verify_export(saved_model_dir, model, images):
 
 
 def export_from_cli(args):
-    """`skinseg export [--weights W] --out DIR [--format saved_model|tflite]`.
+    """`skinseg export [--weights W] --out DIR` (`--format tflite`: `export_tflite.tflite_from_cli`).
 
     Exports, then checks the result against `skinseg predict`'s confidence.
     """
-    if getattr(args, "format", "saved_model") == "tflite":
-        from skin_segmentation.export_tflite import tflite_from_cli
-
-        return tflite_from_cli(args)
     if getattr(args, "quantize", None) is not None:
         raise ValueError("--quantize applies to --format tflite only; a SavedModel keeps float32.")
     check_export_folder(args.out)

@@ -16,10 +16,10 @@ from `inference.predict_confidence`'s only by the arithmetic of TFLite's
 kernels (and of float16 weights with `quantize="float16"`).
 
 The conversion takes the Keras 3 path that works: the model is written as a
-SavedModel with a uint8 endpoint (`keras.export.ExportArchive`, as
-`model.export(path, "tf_saved_model")` does), then converted by
-`tf.lite.TFLiteConverter.from_saved_model` (`from_keras_model` fails under
-Keras 3).
+SavedModel with a uint8 endpoint (`export.serving_archive`, the
+`keras.export.ExportArchive` that `model.export(path, "tf_saved_model")` makes),
+then converted by `tf.lite.TFLiteConverter.from_saved_model` (`from_keras_model`
+fails under Keras 3).
 """
 
 import json
@@ -29,12 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from skin_segmentation.export import INPUT_NAME, OUTPUT_NAME, SIGNATURE_NAME, serving_archive
 from skin_segmentation.quiet import hold_native_stderr
 from skin_segmentation.weights import load_skin_model, model_image_size, resolve_weights
 
-SIGNATURE_NAME = "serving_default"
-INPUT_NAME = "images"
-OUTPUT_NAME = "skin_confidence"
 QUANTIZATIONS = (None, "float16")
 # `skinseg export --format tflite` refuses a float32 file whose masks agree with
 # Keras's on fewer pixels of the example photographs than this.
@@ -67,19 +65,12 @@ def convert_to_tflite(model, quantize=None):
     Returns:
         `bytes` of the TFLite flatbuffer.
     """
-    import keras
     import tensorflow as tf
 
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"`quantize` must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
     height, width = model_image_size(model)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        name="serve",  # also registered as "serving_default", the first endpoint
-        fn=_fixed_size_endpoint(model),
-        input_signature=[tf.TensorSpec([None, height, width, 3], tf.uint8, name=INPUT_NAME)],
-    )
+    archive = serving_archive(model, _fixed_size_endpoint(model), [None, height, width, 3])
     with tempfile.TemporaryDirectory() as saved_model:
         with hold_native_stderr():
             archive.write_out(saved_model, verbose=False)

@@ -2,7 +2,11 @@
 
 
 def run(args):
-    """Export the weights; see `skin_segmentation.export.export_from_cli`."""
+    """Export the weights; see `export.export_from_cli` and `export_tflite.tflite_from_cli`."""
+    if args.format == "tflite":
+        from skin_segmentation.export_tflite import tflite_from_cli
+
+        return tflite_from_cli(args)
     from skin_segmentation.export import export_from_cli
 
     return export_from_cli(args)
