@@ -93,7 +93,8 @@ class Profile:
             MD5 order of their bytes, as the paper chose its 400).
         warmup_epochs: epochs a training from random initialization runs before
             early stopping starts watching the validation loss (Keras
-            `EarlyStopping(start_from_epoch=...)`); fine-tuning never waits.
+            `EarlyStopping(start_from_epoch=...)`: the warm-up's epochs are not
+            candidates for the best weights either); fine-tuning never waits.
             On photographs that are mostly skin the first minimum of the
             Jaccard distance is "all skin", and a network from random weights
             stays there for about 150 SGD steps before it learns anything
