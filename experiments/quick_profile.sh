@@ -3,11 +3,11 @@
 #
 # Run from the repository root on an otherwise idle machine (the times are results too):
 #
-#   bash experiments/quick_profile.sh          # the U-Net's direct-training cell, first quick
-#                                              # profile then the current one (~2 + ~5 min on
-#                                              # the 2-core AMD EPYC)
-#   bash experiments/quick_profile.sh table    # then the whole quick Table I (estimated ~1.5 h
-#                                              # on the 2-core AMD EPYC, ~22 min on the Xeon)
+#   bash experiments/quick_profile.sh          # the U-Net's direct-training cell with the first,
+#                                              # the second and the current quick profile
+#                                              # (68 s, 140 s and 603 s on the 2-core AMD EPYC)
+#   bash experiments/quick_profile.sh table    # the whole quick Table I (experiments/table1.md
+#                                              # has its time on the 2-core AMD EPYC)
 #
 # Both cells use the same 80 + 20 training images and the same 300 evaluation images of
 # abdomen (the target split does not depend on the pool), so their Jaccards and the
@@ -39,10 +39,13 @@ lscpu | grep -E "Model name|^CPU\(s\)" || true
 case "${1:-cell}" in
     cell)
         unet_direct_training experiments/profiles/quick_v1.json "$OUT/quick_v1_unet_direct_training"
+        unet_direct_training experiments/profiles/quick_v2.json "$OUT/quick_v2_unet_direct_training"
         unet_direct_training quick "$OUT/quick_unet_direct_training"
-        echo "== before: the first quick profile (at most 15 epochs of 5 steps, patience 4)"
+        echo "== first: at most 15 epochs of 5 steps, patience 4"
         summary "$OUT/quick_v1_unet_direct_training"
-        echo "== after: epochs of 20 steps, at most 8, patience 3"
+        echo "== second: epochs of 20 steps, at most 8, patience 3"
+        summary "$OUT/quick_v2_unet_direct_training"
+        echo "== now: epochs of 20 steps, at most 20, patience 3 watched from epoch 9"
         summary "$OUT/quick_unet_direct_training"
         ;;
     table)
