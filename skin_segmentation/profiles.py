@@ -12,22 +12,15 @@ in numbers:
   images in the paper's proportions 1000 : 721 : 899 (as many as the data allow),
   the target's 100 + 300 images taken in MD5 order of their bytes, 100 to train
   on and 300 to evaluate. A GPU's work.
-- `quick`: the same protocol for a 2-core CPU: 64x64 inputs (each preset keeps
-  its architecture; its fully-connected bottleneck shrinks with the input),
-  float32 (bfloat16 measured slower on the development CPU, experiments/
-  benchmarks.md), and a budget in SGD steps (issue 17): epochs of 320 images
-  (20 steps) whatever the training set's size, at most 20 (400 steps), patience 3
-  (60 steps) counted from epoch 9 for trainings from random weights
-  (`warmup_epochs`), and a pool of at most 320 in the paper's proportions. A
-  network from random weights predicts "all skin" on the target for its first
-  ~150 steps (the easy first minimum of the Jaccard distance on photographs
-  that are 60% skin); the first quick profile (`experiments/profiles/
-  quick_v1.json`, at most 75 steps) and the second (at most 160, patience 60
-  steps from the start) both stopped there (experiments/table1.md).
+- `quick`: the same protocol for a 2-core CPU at 64x64 in float32, with a budget
+  in SGD steps (issue 17): epochs of 320 images (20 steps) whatever the training
+  set's size, at most 20, patience 3 watched from epoch 9 when training from
+  random weights (`warmup_epochs`: such a network says "all skin" for its first
+  150-250 steps), a pool of at most 320 in the paper's proportions
+  (experiments/table1.md; its earlier versions: experiments/profiles/quick_v*.json).
 - `cpu`: `paper` on a 2-core CPU's budget for the U-Net's row (about three
-  hours): epochs of 416 images (26 steps: one pass over the shared pool's 414
-  training images), at most 25 (650 steps), patience 5 (130 steps) counted from
-  epoch 9 for trainings from random weights (as `quick`).
+  hours): epochs of 416 images (26 steps), at most 25, patience 5, watched from
+  epoch 9 as in `quick`.
 - `tiny`: a few images at 32x32 through miniature networks, for tests.
 """
 
@@ -95,12 +88,9 @@ class Profile:
             early stopping starts watching the validation loss (Keras
             `EarlyStopping(start_from_epoch=...)`: the warm-up's epochs are not
             candidates for the best weights either); fine-tuning never waits.
-            On photographs that are mostly skin the first minimum of the
-            Jaccard distance is "all skin", and a network from random weights
-            stays there for about 150 SGD steps before it learns anything
-            (measured at 64 px, experiments/table1.md), so a patience shorter
-            than that stops it there. 0 in the paper, whose patience of 50
-            epochs covers the plateau.
+            A network from random weights first says "all skin" for 150-250
+            SGD steps (experiments/table1.md), where a short patience would
+            stop it. 0 in the paper, whose patience of 50 epochs covers that.
         standardization: the networks' input scaling: `"per_image"` (the
             paper: every image standardized per channel, which erases its
             absolute colour) or `"fixed"` (the network scales raw pixels to
@@ -144,10 +134,10 @@ class Profile:
                     f"Profile {self.name!r}: `{field}` must be a positive integer. "
                     f"Received: {field}={value!r}"
                 )
-        if not isinstance(self.warmup_epochs, int) or not 0 <= self.warmup_epochs < self.epochs:
+        if not isinstance(self.warmup_epochs, int) or self.warmup_epochs < 0:
             raise ValueError(
-                f"Profile {self.name!r}: `warmup_epochs` must be an integer in [0, epochs), "
-                f"epochs={self.epochs}. Received: warmup_epochs={self.warmup_epochs!r}"
+                f"Profile {self.name!r}: `warmup_epochs` must be a non-negative integer. "
+                f"Received: warmup_epochs={self.warmup_epochs!r}"
             )
         for field in ("pretrain_images", "epoch_images"):
             value = getattr(self, field)
