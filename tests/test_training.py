@@ -302,6 +302,8 @@ def test_paper_profile_is_the_papers_protocol():
     # photographs taken in MD5 order.
     assert paper.pretrain_images == 2620 and paper.pretrain_shares == (1000, 721, 899)
     assert paper.target_selection == "md5"
+    # Early stopping watches from the first epoch, as the paper says nothing else.
+    assert paper.warmup_epochs == 0
 
 
 def test_profiles_differ_only_in_numbers():
