@@ -183,26 +183,14 @@ class Profile:
                     f"per pre-training folder, or None. Received: pretrain_shares={shares!r}"
                 )
             object.__setattr__(self, "pretrain_shares", shares)  # JSON gives a list
-        if self.target_selection not in TARGET_SELECTIONS:
-            raise ValueError(
-                f"Profile {self.name!r}: `target_selection` must be one of "
-                f"{TARGET_SELECTIONS}. Received: target_selection={self.target_selection!r}"
-            )
-        if self.standardization not in STANDARDIZATIONS:
-            raise ValueError(
-                f"Profile {self.name!r}: `standardization` must be one of "
-                f"{STANDARDIZATIONS}. Received: standardization={self.standardization!r}"
-            )
-        if self.precision not in PRECISIONS:
-            raise ValueError(
-                f"Profile {self.name!r}: `precision` must be one of {PRECISIONS}. "
-                f"Received: precision={self.precision!r}"
-            )
-        if self.augment not in AUGMENTATIONS:
-            raise ValueError(
-                f"Profile {self.name!r}: `augment` must be one of {AUGMENTATIONS}. "
-                f"Received: augment={self.augment!r}"
-            )
+        choices = {"target_selection": TARGET_SELECTIONS, "standardization": STANDARDIZATIONS,
+                   "precision": PRECISIONS, "augment": AUGMENTATIONS}
+        for field, allowed in choices.items():
+            if getattr(self, field) not in allowed:
+                raise ValueError(
+                    f"Profile {self.name!r}: `{field}` must be one of {allowed}. "
+                    f"Received: {field}={getattr(self, field)!r}"
+                )
 
     def sampling_options(self):
         """`make_dataset` keyword arguments of what an epoch draws: its size and sources."""
