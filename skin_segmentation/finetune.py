@@ -17,7 +17,8 @@ import dataclasses
 from pathlib import Path
 
 from skin_segmentation.data.readers import read_datasets
-from skin_segmentation.data.splits import split_validation, write_splits
+from skin_segmentation.data.splits import split_validation
+from skin_segmentation.data.splits_file import write_splits
 from skin_segmentation.evaluation import evaluate_pairs, set_scores
 from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile

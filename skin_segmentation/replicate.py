@@ -15,14 +15,8 @@ from pathlib import Path
 
 from skin_segmentation import metrics
 from skin_segmentation.data.readers import read_dataset, read_datasets
-from skin_segmentation.data.splits import (
-    read_splits,
-    select_pool,
-    source_counts,
-    split_target,
-    split_validation,
-    write_splits,
-)
+from skin_segmentation.data.splits import select_pool, source_counts, split_target, split_validation
+from skin_segmentation.data.splits_file import read_splits, write_splits
 from skin_segmentation.models import (
     PAPER_EPOCH_IMAGES,
     PAPER_EPOCH_TRAIN_IMAGES,

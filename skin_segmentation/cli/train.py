@@ -37,7 +37,7 @@ def write_training_splits(args, profile, train_pairs, validation_pairs):
     evaluation images, so a model card can be computed on unseen images only.
     """
     from skin_segmentation.data.readers import read_dataset, read_datasets
-    from skin_segmentation.data.splits import write_splits
+    from skin_segmentation.data.splits_file import write_splits
     from skin_segmentation.records import atomic_path
     from skin_segmentation.training.state import SPLITS_NAME
 
