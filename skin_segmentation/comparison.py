@@ -54,7 +54,7 @@ def comparison_sets(data_root, splits_file, sources=POOL_SOURCES):
             split, or a folder is missing.
     """
     from skin_segmentation.data.readers import DataError
-    from skin_segmentation.data.splits import read_splits
+    from skin_segmentation.data.splits_file import read_splits
 
     validation = read_splits(splits_file).get("validation")
     if validation is None:

@@ -41,7 +41,7 @@ def select_split(pairs, split="all", seed=SPLIT_SEED, splits_file=None):
             `skinseg train` and `replicate` use). With `splits_file`: the name of
             one of its splits.
         seed: the seed of `"eval"` and `"train"`.
-        splits_file: a JSON file written by `data.splits.write_splits` (e.g. a
+        splits_file: a JSON file written by `data.splits_file.write_splits` (e.g. a
             training run's train/validation stems); the pairs of `pairs` whose
             stems its split `split` lists are kept, in the file's order.
 
@@ -55,7 +55,7 @@ def select_split(pairs, split="all", seed=SPLIT_SEED, splits_file=None):
     """
     pairs = list(pairs)
     if splits_file is not None:
-        from skin_segmentation.data.splits import read_splits
+        from skin_segmentation.data.splits_file import read_splits
 
         named = read_splits(splits_file)
         if split not in named:

@@ -17,7 +17,8 @@ import dataclasses
 from pathlib import Path
 
 from skin_segmentation.data.readers import read_datasets
-from skin_segmentation.data.splits import split_validation, write_splits
+from skin_segmentation.data.splits_file import write_splits
+from skin_segmentation.data.training_set import split_training
 from skin_segmentation.evaluation import evaluate_pairs, set_scores
 from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile
@@ -79,7 +80,7 @@ def fine_tune(data, out_dir, weights=None, profile="finetune", resume=False, ver
     pairs = read_datasets([data] if isinstance(data, (str, Path)) else data)
     if len(pairs) < 2:
         raise ValueError(f"{data}: fine-tuning needs at least 2 pairs (one to hold out). Received: {len(pairs)}")
-    train_pairs, held_out = split_validation(pairs, fraction=profile.validation_fraction, seed=profile.seed)
+    train_pairs, held_out = split_training(pairs, profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "splits.json") as temporary:
         write_splits(temporary, seed=profile.seed, train=train_pairs, validation=held_out)

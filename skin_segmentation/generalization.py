@@ -26,7 +26,8 @@ import pandas as pd
 
 from skin_segmentation.baselines import get_baseline
 from skin_segmentation.data.readers import read_dataset
-from skin_segmentation.data.splits import select_pool, split_validation
+from skin_segmentation.data.splits import select_pool
+from skin_segmentation.data.training_set import split_training
 from skin_segmentation.evaluation import SET_SCORES, evaluate_models, evaluate_pairs, set_scores
 from skin_segmentation.groups import group_gaps, groups_markdown, metrics_by_group, write_group_tables
 from skin_segmentation.profiles import get_profile
@@ -117,9 +118,7 @@ def leave_one_source_out(folders, held_out_sources, profile, out_dir, baselines=
     for number, held_out in enumerate(held_out_sources, start=1):
         print(f"[leave-one-source-out {number}/{len(held_out_sources)}] training without {held_out}", flush=True)
         others = [pair for source, pairs in by_source.items() if source != held_out for pair in pairs]
-        train_pairs, validation_pairs = split_validation(
-            select_pool(others, profile), fraction=profile.validation_fraction, seed=profile.seed
-        )
+        train_pairs, validation_pairs = split_training(select_pool(others, profile), profile)
         result = train(preset, train_pairs, validation_pairs, out_dir / f"loso-{held_out}", profile,
                        resume=True, verbose=verbose)
         scorer.score("leave_one_source_out", held_out, preset, result.model, by_source[held_out],
@@ -160,9 +159,7 @@ def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_F
         print(f"[k-fold fine-tuning {number}/{k}] fine-tuning on {len(train_folds)} images, "
               f"scoring {len(held_out)}", flush=True)
         name = f"fold-{number}"
-        train_pairs, validation_pairs = split_validation(
-            train_folds, fraction=profile.validation_fraction, seed=profile.seed
-        )
+        train_pairs, validation_pairs = split_training(train_folds, profile)
         result = train(load_skin_model(weights), train_pairs, validation_pairs, out_dir / name, profile,
                        learning_rate=profile.fine_tune_learning_rate, resume=True, verbose=verbose)
         detectors = {"direct": direct_model, "fine-tuned": result.model,

@@ -15,14 +15,9 @@ from pathlib import Path
 
 from skin_segmentation import metrics
 from skin_segmentation.data.readers import read_dataset, read_datasets
-from skin_segmentation.data.splits import (
-    read_splits,
-    select_pool,
-    source_counts,
-    split_target,
-    split_validation,
-    write_splits,
-)
+from skin_segmentation.data.splits import select_pool, source_counts
+from skin_segmentation.data.splits_file import read_splits, write_splits
+from skin_segmentation.data.training_set import split_training, target_split
 from skin_segmentation.models import (
     PAPER_EPOCH_IMAGES,
     PAPER_EPOCH_TRAIN_IMAGES,
@@ -65,21 +60,13 @@ def prepare_splits(pretrain_dirs, target_dir, profile):
     """
 
     profile = get_profile(profile)
-    seed = profile.seed
     pool = select_pool(read_datasets([Path(d) for d in pretrain_dirs]), profile)
-    pool_train, pool_validation = split_validation(
-        pool, fraction=profile.validation_fraction, seed=seed
-    )
+    pool_train, pool_validation = split_training(pool, profile)
     target = read_dataset(Path(target_dir))
     # With fewer than target_train + target_eval pairs, split_target warns and
     # evaluates on the pairs left after the training ones.
-    target_train_all, target_eval = split_target(
-        target, n_train=profile.target_train, n_eval=profile.target_eval, seed=seed,
-        selection=profile.target_selection,
-    )
-    target_train, target_validation = split_validation(
-        target_train_all, fraction=profile.validation_fraction, seed=seed
-    )
+    target_train_all, target_eval = target_split(target, profile)
+    target_train, target_validation = split_training(target_train_all, profile)
     return {
         "pool_train": pool_train,
         "pool_validation": pool_validation,

@@ -22,7 +22,8 @@ from skin_segmentation.ablations import (
 from skin_segmentation.comparison import comparison_sets
 from skin_segmentation.data.readers import DataError, read_dataset, read_datasets
 from skin_segmentation.data.sample import SAMPLE_ROOT
-from skin_segmentation.data.splits import read_splits, select_pool, write_splits
+from skin_segmentation.data.splits import select_pool
+from skin_segmentation.data.splits_file import read_splits, write_splits
 from skin_segmentation.profiles import get_profile, load_profile
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,7 +21,8 @@ from PIL import Image
 from skin_segmentation import build_model, metrics
 from skin_segmentation.cli import main
 from skin_segmentation.data.readers import read_folder
-from skin_segmentation.data.splits import split_target, write_splits
+from skin_segmentation.data.splits import split_target
+from skin_segmentation.data.splits_file import write_splits
 from skin_segmentation.evaluation import PER_IMAGE_COLUMNS, evaluate_pairs, select_split
 from skin_segmentation.inference import predict_confidence, resize_confidence
 

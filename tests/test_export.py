@@ -19,12 +19,8 @@ from skin_segmentation import build_model
 from skin_segmentation.cli import main
 from skin_segmentation.data.pipeline import resize_image
 from skin_segmentation.inference import predict_confidence
-from skin_segmentation.export import (
-    EXPORT_INFO_NAME,
-    export_saved_model,
-    pillow_bilinear_resize,
-    pillow_pass_order,
-)
+from skin_segmentation.export import EXPORT_INFO_NAME, export_saved_model
+from skin_segmentation.pillow_resize import pillow_bilinear_resize, pillow_pass_order
 
 SERVE_WITHOUT_THE_PACKAGE = r"""
 import json, sys

@@ -17,7 +17,7 @@ PACKAGE = "skin_segmentation"
 LAYERS = (
     ("skin_segmentation", "lazy", "quiet", "models", "losses", "metrics"),
     ("data", "records", "outputs", "problems", "tables", "findings", "profiles", "system", "distribute",
-     "weights", "model_files", "masks", "baselines", "tone", "groups", "plots"),
+     "weights", "model_files", "masks", "pillow_resize", "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
     ("scenarios", "generalization", "finetune", "comparison", "ablations"),

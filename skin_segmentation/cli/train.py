@@ -7,52 +7,38 @@ from skin_segmentation.cli.arguments import split_dirs
 
 
 def training_pairs(args, profile):
-    """The pairs `skinseg train` learns from: --data (balanced, capped) plus --target-train."""
-    from skin_segmentation.data.readers import read_dataset, read_datasets
-    from skin_segmentation.data.splits import select_pool, split_target
+    """Read `--data` and `--target-train`, draw the pairs to learn from, say what was drawn.
 
-    pairs = select_pool(read_datasets(args.data), profile)
+    Returns:
+        `(pairs, every_pair)`: the pairs to train and validate on
+        (`data.training_set.add_target_training`), and every pair of the folders
+        (what `held_out` is taken from).
+    """
+    from skin_segmentation.data.readers import read_dataset, read_datasets
+    from skin_segmentation.data.splits import select_pool
+    from skin_segmentation.data.training_set import add_target_training
+
+    every_pair = read_datasets(args.data)
+    pairs = select_pool(every_pair, profile)
     print(f"{len(pairs)} pairs drawn from {', '.join(map(str, args.data))} "
           f"(per source, {profile.name} profile).")
     target_dir = getattr(args, "target_train", None)
     if target_dir:
-        target_train, target_eval = split_target(
-            read_dataset(target_dir), n_train=profile.target_train,
-            n_eval=profile.target_eval, seed=profile.seed, selection=profile.target_selection,
-        )
-        held_out = {(pair.source, pair.stem) for pair in target_eval}
-        seen = {(pair.source, pair.stem) for pair in pairs}
-        pairs = [pair for pair in pairs if (pair.source, pair.stem) not in held_out]
-        pairs += [pair for pair in target_train if (pair.source, pair.stem) not in seen]
+        target = read_dataset(target_dir)
+        pairs, target_train, target_eval = add_target_training(pairs, target, profile)
+        every_pair = every_pair + target
         print(f"Added the {len(target_train)} training images of {target_dir}; its "
               f"{len(target_eval)} evaluation images are left out.")
-    return pairs
+    return pairs, every_pair
 
 
-def write_training_splits(args, profile, train_pairs, validation_pairs):
-    """Record in `RUN/splits.json` which images trained, validated, and were held out.
-
-    `held_out` is every pair of `--data` and `--target-train` whose weights never
-    saw it: the validation split, the pool images not drawn, and the target's
-    evaluation images, so a model card can be computed on unseen images only.
-    """
-    from skin_segmentation.data.readers import read_dataset, read_datasets
-    from skin_segmentation.data.splits import write_splits
-    from skin_segmentation.records import atomic_path
+def write_training_splits(args, profile, train_pairs, validation_pairs, every_pair):
+    """`RUN/splits.json`: `train`, `validation` and `held_out` (`data.training_set`)."""
+    from skin_segmentation.data.training_set import record_training_splits
     from skin_segmentation.training.state import SPLITS_NAME
 
-    folders = [read_datasets(args.data)]
-    if getattr(args, "target_train", None):
-        folders.append(read_dataset(args.target_train))
-    trained = {(pair.source, pair.stem) for pair in train_pairs}
-    held_out = [
-        pair for pairs in folders for pair in pairs if (pair.source, pair.stem) not in trained
-    ]
-    with atomic_path(Path(args.out) / SPLITS_NAME) as temporary:
-        write_splits(
-            temporary, seed=profile.seed, train=train_pairs, validation=validation_pairs,
-            held_out=held_out,
-        )
+    record_training_splits(Path(args.out) / SPLITS_NAME, train_pairs, validation_pairs, every_pair,
+                           seed=profile.seed)
 
 
 def run_histogram(args, profile):
@@ -62,19 +48,17 @@ def run_histogram(args, profile):
     `RUN/histogram.npz` and `RUN/splits.json`.
     """
     from skin_segmentation.baselines import HISTOGRAM_NAME, fit_histogram
-    from skin_segmentation.data.splits import split_validation
+    from skin_segmentation.data.training_set import split_training
     from skin_segmentation.inference import progress_bar
     from skin_segmentation.training import check_run_folder
 
     if args.resume:
         raise ValueError("--resume: a histogram is counted in seconds; start it over with "
                          "--overwrite.")
-    pairs = training_pairs(args, profile)
-    train_pairs, validation_pairs = split_validation(
-        pairs, fraction=profile.validation_fraction, seed=profile.seed
-    )
+    pairs, every_pair = training_pairs(args, profile)
+    train_pairs, validation_pairs = split_training(pairs, profile)
     check_run_folder(args.out, None, overwrite=args.overwrite)
-    write_training_splits(args, profile, train_pairs, validation_pairs)
+    write_training_splits(args, profile, train_pairs, validation_pairs, every_pair)
     print(f"Counting colours of {len(train_pairs)} images, choosing the threshold on "
           f"{len(validation_pairs)}; writing {args.out}", flush=True)
     with progress_bar(len(train_pairs) + len(validation_pairs)) as advance:
@@ -95,7 +79,7 @@ def run(args):
     A folder holding another run is refused before anything is written in it
     (`training.check_run_folder`), unless `--resume` (the same run) or `--overwrite`.
     """
-    from skin_segmentation.data.splits import split_validation, split_validation_keeping
+    from skin_segmentation.data.training_set import split_training
     from skin_segmentation.distribute import is_chief, resolve_precision
     from skin_segmentation.outputs import check_output_folder
     from skin_segmentation.profiles import get_profile
@@ -123,19 +107,12 @@ def run(args):
         # (init_weights then copies the saved weights into it).
         network = saved_network if strategy is None else args.model
     init_weights = args.init or args.warm_start
-    pairs = training_pairs(args, profile)
-    if args.validation_from:
-        train_pairs, validation_pairs = split_validation_keeping(
-            pairs, args.validation_from, fraction=profile.validation_fraction, seed=profile.seed
-        )
-    else:
-        train_pairs, validation_pairs = split_validation(
-            pairs, fraction=profile.validation_fraction, seed=profile.seed
-        )
+    pairs, every_pair = training_pairs(args, profile)
+    train_pairs, validation_pairs = split_training(pairs, profile, args.validation_from)
     if is_chief(strategy):  # distribute: only the chief writes the run folder
         identity = run_identity(network, profile, seed, train_pairs, validation_pairs)
         check_run_folder(args.out, identity, resume=args.resume, overwrite=args.overwrite)
-        write_training_splits(args, profile, train_pairs, validation_pairs)
+        write_training_splits(args, profile, train_pairs, validation_pairs, every_pair)
     print(
         f"Training {args.model} ({profile.name} profile) on {len(train_pairs)} images, "
         f"validating on {len(validation_pairs)}; writing {args.out}",

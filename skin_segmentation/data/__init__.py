@@ -1,9 +1,11 @@
 """Data: read (photograph, skin mask) pairs, split them, and feed them to Keras.
 
 `readers` find and decode pairs safely, `splits` draws the paper's splits from a
-seed, `pipeline` builds the tf.data input (`passes` orders it and keys its
-random draws from the seed alone), `augment` holds the two augmentation
-backends, `inspect` checks a folder, and `sample` points at the shipped sample.
+seed and `splits_file` records them, `training_set` says which images one
+training run learns from, validates on and leaves unseen, `pipeline` builds the
+tf.data input (`passes` orders it and keys its random draws from the seed
+alone), `augment` holds the two augmentation backends, `inspect` checks a
+folder, and `sample` points at the shipped sample.
 `fetch` gets the public datasets of `catalog` (`download`, `archive`, `convert`)
 and checks them against the shipped `manifest`s (`skinseg data`).
 """
@@ -43,14 +45,8 @@ from skin_segmentation.data.readers import (
     read_lvs,
 )
 from skin_segmentation.data.sample import sample_datasets
-from skin_segmentation.data.splits import (
-    balanced_pool,
-    read_splits,
-    select_stems,
-    split_target,
-    split_validation,
-    write_splits,
-)
+from skin_segmentation.data.splits import balanced_pool, split_target, split_validation
+from skin_segmentation.data.splits_file import read_splits, select_stems, write_splits
 
 __all__ = [
     "AUGMENT_BACKENDS",

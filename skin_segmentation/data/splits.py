@@ -10,16 +10,18 @@ Every function orders the pairs by `(source, stem)` before drawing, so the
 result depends on the seed and the set of pairs, not on the order the pairs were
 listed in. Each function mixes its own constant into the seed, so that, for one
 seed, the validation split is not a function of the target split's permutation.
+
+The splits a run drew are recorded by stem in a splits file (`splits_file`).
 """
 
 import hashlib
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from skin_segmentation.data.readers import DataError, SkinPair
+from skin_segmentation.data.splits_file import read_splits
 
 TARGET_SELECTIONS = ("seeded", "md5")
 
@@ -173,15 +175,13 @@ def split_validation_keeping(pairs, splits_file, fraction=0.2, seed=0):
 
     Example:
     >>> import os, tempfile
-    >>> from skin_segmentation.data import read_folder, sample_datasets
+    >>> from skin_segmentation.data import read_folder, sample_datasets, write_splits
     >>> pairs, path = read_folder(sample_datasets()[1])[:30], os.path.join(tempfile.mkdtemp(), "s.json")
     >>> _ = write_splits(path, train=pairs[:16], validation=pairs[16:20])
     >>> train, validation = split_validation_keeping(pairs, path, fraction=0.2)
     >>> len(train), len(validation), set(pairs[16:20]) <= set(validation)
     (24, 6, True)
     """
-    from skin_segmentation.data.readers import DataError
-
     earlier = read_splits(splits_file)
     if "train" not in earlier or "validation" not in earlier:
         raise DataError(splits_file, "needs the `train` and `validation` lists of a training run")
@@ -360,91 +360,3 @@ def proportional_counts(available, shares, total=None):
     for source in by_remainder[: size - sum(counts.values())]:
         counts[source] = min(counts[source] + 1, available[source])
     return counts
-
-
-def _stems(values):
-    stems = []
-    for value in values:
-        stems.append(value.stem if isinstance(value, SkinPair) else str(value))
-    return stems
-
-
-def write_splits(path, seed=None, **named_lists):
-    """Write named splits as JSON: `{"seed": seed, "splits": {name: [stem, ...]}}`.
-
-    Args:
-        path: the JSON file to write (its folder is created).
-        seed: the seed the splits were drawn with, recorded beside them.
-        **named_lists: lists of `SkinPair` or of stems, e.g.
-            `train=..., validation=..., evaluation=...`.
-
-    Returns:
-        The path written.
-
-    Example:
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "splits.json")
-    >>> _ = write_splits(path, seed=0, train=["a", "b"], evaluation=["c"])
-    >>> read_splits(path)
-    {'train': ['a', 'b'], 'evaluation': ['c']}
-    """
-    if not named_lists:
-        raise ValueError("`write_splits` needs at least one named list, e.g. train=[...].")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"seed": seed, "splits": {name: _stems(values) for name, values in named_lists.items()}}
-    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    return path
-
-
-def read_splits(path, with_seed=False):
-    """Read a file written by `write_splits`.
-
-    Args:
-        path: the JSON file.
-        with_seed: also return the recorded seed.
-
-    Returns:
-        `{name: [stem, ...]}`, or `(that dict, seed)` when `with_seed`.
-
-    Raises:
-        DataError: naming the file when it is not a splits file.
-    """
-    from skin_segmentation.data.readers import DataError
-
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(path, "no such splits file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataError(path, f"not valid JSON ({error})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("splits"), dict):
-        raise DataError(path, 'expected {"seed": ..., "splits": {name: [stem, ...]}}')
-    splits = {name: [str(stem) for stem in stems] for name, stems in document["splits"].items()}
-    return (splits, document.get("seed")) if with_seed else splits
-
-
-def select_stems(pairs, stems):
-    """The pairs whose stems are listed, in the order of `stems`.
-
-    Use it to rebuild a split recorded by `write_splits` from a fresh read of
-    the data.
-
-    Raises:
-        ValueError: listing stems that no pair has.
-
-    Example:
-    >>> from skin_segmentation.data import read_folder, sample_datasets
-    >>> pairs = read_folder(sample_datasets()[1])
-    >>> [p.stem for p in select_stems(pairs, [pairs[2].stem, pairs[0].stem])] == [pairs[2].stem, pairs[0].stem]
-    True
-    """
-    by_stem = {pair.stem: pair for pair in pairs}
-    missing = [stem for stem in stems if stem not in by_stem]
-    if missing:
-        raise ValueError(
-            f"{len(missing)} recorded stems are not in the data (e.g. {missing[:5]}); "
-            "was the split recorded on another dataset?"
-        )
-    return [by_stem[stem] for stem in stems]
