@@ -257,9 +257,6 @@ def fit(
     >>> sorted(fit(model, data, epochs=2, strategy=strategy).history)
     ['loss']
     """
-    import keras
-    import tensorflow as tf
-
     strategy = strategy or model.distribute_strategy
     if not is_multi_worker(strategy):
         return model.fit(
@@ -273,6 +270,16 @@ def fit(
         )
     if not is_chief(strategy):
         verbose = 0
+    return _fit_multi_worker(
+        model, strategy, dataset, epochs, validation_data, callbacks, initial_epoch, verbose
+    )
+
+
+def _fit_multi_worker(model, strategy, dataset, epochs, validation_data, callbacks, initial_epoch,
+                      verbose):
+    """`fit`'s own epoch loop under `MultiWorkerMirroredStrategy`, with `Model.fit`'s callbacks."""
+    import keras
+
     steps = int(dataset.cardinality())
     history = keras.callbacks.History()
     callback_list = keras.callbacks.CallbackList(
@@ -289,58 +296,70 @@ def fit(
         validation_batches = strategy.experimental_distribute_dataset(
             distribute_options(validation_data, strategy)
         )
-
-    def replica_mean(logs):
-        return {name: strategy.reduce("MEAN", value, axis=None) for name, value in logs.items()}
-
-    @tf.function(reduce_retracing=True)
-    def train_function(batch):
-        return replica_mean(strategy.run(model.train_step, args=(batch,)))
-
-    @tf.function(reduce_retracing=True)
-    def test_function(batch):
-        return replica_mean(strategy.run(model.test_step, args=(batch,)))
-
-    def as_floats(logs):
-        return {name: float(value) for name, value in logs.items()}
-
+    train_function = _replica_mean_step(strategy, model.train_step)
+    test_function = _replica_mean_step(strategy, model.test_step)
     model.stop_training = False
     callback_list.on_train_begin()
     epoch_logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callback_list.on_epoch_begin(epoch)
-        logs = None
-        for step, batch in enumerate(train_batches):
-            callback_list.on_train_batch_begin(step)
-            logs = train_function(batch)
-            callback_list.on_train_batch_end(step, logs)
-            if model.stop_training:
-                break
-        if logs is None:
-            raise ValueError(
-                f"The training dataset yielded no batch in epoch {epoch + 1}. "
-                f"Received: dataset.cardinality()={steps}"
-            )
-        if steps > 0 and not model.stop_training:
-            # Model.fit opens one more iterator at the end of every epoch of known
-            # length; doing the same keeps each epoch's shuffle order identical to it.
-            iter(train_batches)
-        epoch_logs = as_floats(logs)
+        epoch_logs = _train_epoch(model, train_function, train_batches, callback_list, epoch, steps)
         if validation_batches is not None:
-            model.reset_metrics()
-            validation_logs = None
-            for batch in validation_batches:
-                validation_logs = test_function(batch)
-            if validation_logs is not None:
-                epoch_logs.update(
-                    {f"val_{name}": value for name, value in as_floats(validation_logs).items()}
-                )
+            epoch_logs.update(_validation_logs(model, test_function, validation_batches))
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
             break
     callback_list.on_train_end(epoch_logs)
     return history
+
+
+def _replica_mean_step(strategy, step):
+    """`step` (`Model.train_step` or `test_step`) on every replica, its logs averaged over them."""
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def replica_mean(batch):
+        logs = strategy.run(step, args=(batch,))
+        return {name: strategy.reduce("MEAN", value, axis=None) for name, value in logs.items()}
+
+    return replica_mean
+
+
+def _train_epoch(model, train_function, train_batches, callback_list, epoch, steps):
+    """One epoch of training steps (until `model.stop_training`); its last step's logs as floats."""
+    logs = None
+    for step, batch in enumerate(train_batches):
+        callback_list.on_train_batch_begin(step)
+        logs = train_function(batch)
+        callback_list.on_train_batch_end(step, logs)
+        if model.stop_training:
+            break
+    if logs is None:
+        raise ValueError(
+            f"The training dataset yielded no batch in epoch {epoch + 1}. "
+            f"Received: dataset.cardinality()={steps}"
+        )
+    if steps > 0 and not model.stop_training:
+        # Model.fit opens one more iterator at the end of every epoch of known
+        # length; doing the same keeps each epoch's shuffle order identical to it.
+        iter(train_batches)
+    return _as_floats(logs)
+
+
+def _validation_logs(model, test_function, validation_batches):
+    """One validation pass: its last step's logs as `val_<name>` floats (empty: no batch)."""
+    model.reset_metrics()
+    logs = None
+    for batch in validation_batches:
+        logs = test_function(batch)
+    if logs is None:
+        return {}
+    return {f"val_{name}": value for name, value in _as_floats(logs).items()}
+
+
+def _as_floats(logs):
+    return {name: float(value) for name, value in logs.items()}
 
 
 def gpu_compute_capabilities():

@@ -285,19 +285,8 @@ def write_record(
         raise ValueError(
             f"`per_image` needs columns stem, jaccard, dice. Received: {list(per_image.columns)}"
         )
-    eval_images = np.asarray(eval_images)
-    eval_masks = np.asarray(eval_masks)
-    eval_confidence = np.asarray(eval_confidence)
-    if eval_confidence.ndim == 4 and eval_confidence.shape[-1] == 1:
-        eval_confidence = eval_confidence[..., 0]
-    eval_predicted = (eval_confidence >= THRESHOLD).astype("uint8")
     count = len(per_image)
-    if not (len(eval_images) == len(eval_masks) == len(eval_confidence) == count):
-        raise ValueError(
-            "Evaluation arrays and per-image scores must have one entry per image. Received: "
-            f"{len(eval_images)} images, {len(eval_masks)} masks, "
-            f"{len(eval_confidence)} confidences, {count} scores."
-        )
+    arrays = _evaluation_arrays(eval_images, eval_masks, eval_confidence, count)
     history = pd.DataFrame(history)
     attrs = {
         "preset": preset,
@@ -311,38 +300,65 @@ def write_record(
         "mean_dice": float(per_image["dice"].mean()) if count else float("nan"),
         "epochs": int(len(history)),
     }
-    counts = [column for column in COUNT_COLUMNS if column in per_image.columns]
-    if counts == list(COUNT_COLUMNS) and count:
-        tp, fp, fn, tn = (per_image[column].to_numpy("int64") for column in COUNT_COLUMNS)
-        attrs["pooled_jaccard"], attrs["pooled_dice"] = metrics.pooled_scores(tp, fp, fn)
-        attrs["degenerate"] = metrics.degeneracy(tp, fp, fn, tn)
+    attrs.update(_pooled_attributes(per_image))
     attrs.update(attributes or {})
-    compression = {"compression": "gzip", "compression_opts": 4}
     with atomic_path(path) as temporary:
         with h5py.File(temporary, "w") as handle:
             for key, value in attrs.items():
                 handle.attrs[key] = "" if value is None else value
-            group = handle.create_group("history")
-            for column in history.columns:
-                group.create_dataset(str(column), data=history[column].to_numpy())
-            group = handle.create_group("splits")
-            for name, stems in splits.items():
-                group.create_dataset(name, data=list(map(str, stems)), dtype=h5py.string_dtype())
-            group = handle.create_group("per_image")
-            group.create_dataset("stem", data=per_image["stem"].astype(str).tolist(),
-                                 dtype=h5py.string_dtype())
-            group.create_dataset("jaccard", data=per_image["jaccard"].to_numpy("float64"))
-            group.create_dataset("dice", data=per_image["dice"].to_numpy("float64"))
-            for column in counts:
-                group.create_dataset(column, data=per_image[column].to_numpy("int64"))
+            _write_tables(handle, history, splits, per_image)
             group = handle.create_group("eval")
-            if count:
-                group.create_dataset("images", data=eval_images.astype("uint8"), **compression)
-                group.create_dataset("masks", data=eval_masks.astype("uint8"), **compression)
-                group.create_dataset(
-                    "confidence", data=eval_confidence.astype("float16"), **compression
-                )
-                group.create_dataset("predicted", data=eval_predicted, **compression)
+            for name, array in arrays.items():
+                group.create_dataset(name, data=array, compression="gzip", compression_opts=4)
+
+
+def _evaluation_arrays(images, masks, confidence, count):
+    """The `eval` group's arrays by name, checked to hold `count` images (none when 0)."""
+    images, masks, confidence = np.asarray(images), np.asarray(masks), np.asarray(confidence)
+    if confidence.ndim == 4 and confidence.shape[-1] == 1:
+        confidence = confidence[..., 0]
+    if not (len(images) == len(masks) == len(confidence) == count):
+        raise ValueError(
+            "Evaluation arrays and per-image scores must have one entry per image. Received: "
+            f"{len(images)} images, {len(masks)} masks, "
+            f"{len(confidence)} confidences, {count} scores."
+        )
+    if not count:
+        return {}
+    return {
+        "images": images.astype("uint8"),
+        "masks": masks.astype("uint8"),
+        "confidence": confidence.astype("float16"),
+        # Thresholded before rounding to float16: the masks the scores were computed from.
+        "predicted": (confidence >= THRESHOLD).astype("uint8"),
+    }
+
+
+def _pooled_attributes(per_image):
+    """`pooled_jaccard`, `pooled_dice` and `degenerate` when `per_image` has every pixel count."""
+    if not (set(COUNT_COLUMNS) <= set(per_image.columns) and len(per_image)):
+        return {}
+    tp, fp, fn, tn = (per_image[column].to_numpy("int64") for column in COUNT_COLUMNS)
+    pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
+    return {"pooled_jaccard": pooled_jaccard, "pooled_dice": pooled_dice,
+            "degenerate": metrics.degeneracy(tp, fp, fn, tn)}
+
+
+def _write_tables(handle, history, splits, per_image):
+    """The `history`, `splits` and `per_image` groups (the latter with any pixel counts)."""
+    group = handle.create_group("history")
+    for column in history.columns:
+        group.create_dataset(str(column), data=history[column].to_numpy())
+    group = handle.create_group("splits")
+    for name, stems in splits.items():
+        group.create_dataset(name, data=list(map(str, stems)), dtype=h5py.string_dtype())
+    group = handle.create_group("per_image")
+    group.create_dataset("stem", data=per_image["stem"].astype(str).tolist(), dtype=h5py.string_dtype())
+    group.create_dataset("jaccard", data=per_image["jaccard"].to_numpy("float64"))
+    group.create_dataset("dice", data=per_image["dice"].to_numpy("float64"))
+    for column in COUNT_COLUMNS:
+        if column in per_image.columns:
+            group.create_dataset(column, data=per_image[column].to_numpy("int64"))
 
 
 def read_record(path, arrays=True):

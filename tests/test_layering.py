@@ -19,7 +19,7 @@ LAYERS = (
     ("data", "records", "outputs", "problems", "tables", "findings", "profiles", "system", "distribute",
      "weights", "model_files", "masks", "pillow_resize", "baselines", "tone", "groups", "plots"),
     ("training",),
-    ("inference", "evaluation", "export", "export_tflite", "benchmarking"),
+    ("inference", "evaluation", "dataset_evaluation", "export", "export_tflite", "benchmarking"),
     ("scenarios", "generalization", "finetune", "comparison", "ablations"),
     ("replicate",),
     ("cli", "experiments"),

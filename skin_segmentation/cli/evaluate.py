@@ -2,21 +2,10 @@
 with `--by tone`, per skin-tone group beside the colour baselines."""
 
 import json
-from pathlib import Path
 
 from skin_segmentation.cli.arguments import split_names
 
 TONE_BASELINES = "all_skin,ycrcb,hsv"
-
-
-def _report_prefix(args):
-    """Where `--by tone` writes: --report, else beside --out, else `<data>_<split>_by_tone` here."""
-    if args.report:
-        return Path(args.report)
-    if args.out:
-        out = Path(args.out)
-        return out.with_name(f"{out.stem}_by_tone")
-    return Path(f"{Path(args.data).name}_{args.split}_by_tone")
 
 
 def run(args):
@@ -27,66 +16,24 @@ def run(args):
     reported on stderr, in the JSON line's `problems`, and in `problems.csv`
     beside `--out`); with `--strict`, 2 at the first one.
     """
-    from skin_segmentation.baselines import get_baseline
-    from skin_segmentation.data.readers import read_dataset
-    from skin_segmentation.evaluation import (
-        SPLIT_SEED,
-        evaluate_by_tone,
-        evaluate_pairs,
-        select_split,
-        summarize,
-    )
-    from skin_segmentation.groups import groups_markdown
+    from skin_segmentation.dataset_evaluation import evaluate_dataset, tone_report_prefix
     from skin_segmentation.inference import load_detector
     from skin_segmentation.outputs import check_output_file
     from skin_segmentation.problems import ProblemLog
-    from skin_segmentation.records import write_csv_atomic
 
     if args.out:
         check_output_file(args.out)
     if args.by == "tone":
-        check_output_file(f"{_report_prefix(args)}.csv")
+        check_output_file(f"{tone_report_prefix(args.data, args.split, args.out, args.report)}.csv")
     detector = load_detector(args.model, args.weights)
-    seed = SPLIT_SEED if args.seed is None else args.seed
-    pairs = select_split(read_dataset(args.data), args.split, seed=seed, splits_file=args.splits)
-    extra = {}
     log = ProblemLog("skinseg evaluate", strict=args.strict)
-    if args.by == "tone":
-        detectors = {detector.name: detector.model}
-        detectors.update({name: get_baseline(name) for name in args.baselines if name not in detectors})
-        prefix = _report_prefix(args)
-        title = f"{Path(args.data).name} ({args.split}, {len(pairs)} images)"
-        per_image, reports, paths = evaluate_by_tone(
-            detectors, pairs, out=prefix, batch_size=args.batch_size, progress=True, title=title,
-            on_error=log.add,
-        )
-        for by, (table, gaps) in reports.items():
-            print(groups_markdown(table, gaps, title=f"{title} by {by.replace('_', ' ')}"))
-        per_image = per_image[per_image["model"] == detector.name].drop(columns="model")
-        summary = summarize(per_image)
-        extra["by_tone"] = {by: {kind: str(path) for kind, path in written.items()}
-                            for by, written in paths.items() if by in reports}
-        extra["by_tone"]["per_image"] = str(paths["per_image"])
-    else:
-        per_image, summary = evaluate_pairs(
-            detector.model, pairs, batch_size=args.batch_size, progress=True, on_error=log.add
-        )
-    problems_csv = None
-    if args.out:
-        out = Path(args.out)
-        write_csv_atomic(out, per_image)
-        problems_csv = log.write_csv(out.parent)
-        problems_csv = None if problems_csv is None else str(problems_csv)
-    if per_image.empty:
-        raise ValueError(f"{args.data}: none of the {len(pairs)} pairs could be read.")
-    summary.update({"data": str(args.data), "split": args.split, "model": detector.name,
-                    "weights": None if detector.weights is None else str(detector.weights)})
-    if args.splits is not None:
-        summary["splits"] = str(args.splits)
-    elif args.split != "all":
-        summary["seed"] = seed
-    summary.update(extra)
-    summary.update(problems=log.listed(), problem_count=len(log), problems_csv=problems_csv)
+    _, summary, markdown = evaluate_dataset(
+        detector, args.data, split=args.split, seed=args.seed, splits_file=args.splits,
+        by_tone=args.by == "tone", baselines=args.baselines, report=args.report, out=args.out,
+        batch_size=args.batch_size, progress=True, problems=log,
+    )
+    for table in markdown:
+        print(table)
     print(json.dumps(summary))
     return log.exit_code()
 
