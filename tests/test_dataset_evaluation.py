@@ -12,7 +12,7 @@ import pytest
 
 from skin_segmentation.data.readers import DataError, load_pair, read_dataset
 from skin_segmentation.data.sample import SAMPLE_ROOT
-from skin_segmentation.data.splits import write_splits
+from skin_segmentation.data.splits_file import write_splits
 from skin_segmentation.dataset_evaluation import evaluate_dataset, tone_detectors, tone_report_prefix
 from skin_segmentation.evaluation import select_split
 from skin_segmentation.inference import load_detector
