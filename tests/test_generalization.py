@@ -103,3 +103,19 @@ def test_report_command_runs_on_the_shipped_sample_at_tiny_scale(tmp_path):
     assert by_ita.groupby("model")["n"].sum().to_dict() == {m: 6 for m in set(by_ita["model"])}
     assert "## k-fold fine-tuning by Fitzpatrick type" in markdown
     assert "## k-fold fine-tuning by ITA category" in markdown
+
+
+def test_the_cpu_leave_one_source_out_profile_changes_only_the_robust_recipes_scale():
+    """experiments/generalization.md's LOSO table: the robust recipe at 64 px and a CPU's budget."""
+    import dataclasses
+
+    from skin_segmentation.profiles import get_profile
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "profiles" / "loso_cpu.json"
+    loso, robust = get_profile(str(path)), get_profile("robust")
+    changed = {field.name for field in dataclasses.fields(loso)
+               if getattr(loso, field.name) != getattr(robust, field.name)}
+    assert changed == {"name", "description", "image_size", "epochs", "patience", "warmup_epochs",
+                       "epoch_images", "validation_fraction"}
+    assert (loso.image_size, loso.epochs, loso.patience, loso.warmup_epochs, loso.epoch_images) == (64, 20, 3, 8, 320)
+    assert loso.standardization == "fixed" and loso.balance_sources and loso.lesions > 0
