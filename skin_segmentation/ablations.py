@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from skin_segmentation.atomic_files import write_csv_atomic, write_text_atomic
 from skin_segmentation.comparison import CLINICAL_SET, TARGET_SET, validation_set
-from skin_segmentation.records import write_csv_atomic, write_text_atomic
 from skin_segmentation.training.state import HISTORY_NAME, read_state
 
 # Every switch of the robust profile off in turn, then the input sizes

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from skin_segmentation.atomic_files import write_csv_atomic
 from skin_segmentation.data.readers import read_dataset
 from skin_segmentation.evaluation import evaluate_models, select_split, set_scores
 from skin_segmentation.inference import load_detector
-from skin_segmentation.records import write_csv_atomic
 
 POOL_SOURCES = ("ecu", "ccp", "negatives_indoor", "sfa", "fasseg", "hgr_subset")
 BASELINES = ("all_skin", "ycrcb")

@@ -76,7 +76,7 @@ def write_scores(out, per_image, problems):
     Returns:
         The path of `problems.csv` as a string, or `None` when there were none.
     """
-    from skin_segmentation.records import write_csv_atomic
+    from skin_segmentation.atomic_files import write_csv_atomic
 
     out = Path(out)
     write_csv_atomic(out, per_image)

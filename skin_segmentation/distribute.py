@@ -1,4 +1,4 @@
-"""Training on several devices and machines, and the options that make it faster.
+"""Training on several devices and machines: `tf.distribute` strategies and their fit loop.
 
 Three strategies, all of them TensorFlow's own `tf.distribute` engine:
 
@@ -26,11 +26,8 @@ while reducing per-replica batches, keras-team/keras#20585), so `fit` below runs
 the same `Model.train_step`/`test_step` through `strategy.run` in its own epoch
 loop, with the Keras callbacks, and hands every other strategy to `Model.fit`.
 
-Precision: `resolve_precision("auto")` picks the dtype policy measured fastest
-for the device: `"mixed_float16"` on GPUs with tensor cores, `"float32"` on CPUs
-(bfloat16 measured slower than float32 on this project's AVX512-BF16 CPU). The
-networks keep their last convolution, the rescaled tanh and the Jaccard loss in
-float32 under every policy.
+Precision (the dtype policy, `resolve_precision`) is chosen by `precision`,
+whose names this module also offers.
 
 XLA (`jit_compile`) is left to Keras' `"auto"`: on for a single GPU, off on CPUs
 and under distribution strategies, which is what `experiments/benchmark.py`
@@ -41,8 +38,15 @@ import json
 import os
 from pathlib import Path
 
+from skin_segmentation.precision import (  # noqa: F401  (part of this module's interface)
+    PRECISIONS,
+    cpu_flags,
+    cpu_has_bfloat16,
+    gpu_compute_capabilities,
+    resolve_precision,
+)
+
 STRATEGIES = ("default", "mirrored", "multi_worker")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 TF_CONFIG = "TF_CONFIG"
 WORKER_DIR_PREFIX = ".worker-"
 
@@ -360,60 +364,3 @@ def _validation_logs(model, test_function, validation_batches):
 
 def _as_floats(logs):
     return {name: float(value) for name, value in logs.items()}
-
-
-def gpu_compute_capabilities():
-    """`(major, minor)` compute capability of each GPU TensorFlow sees (empty: none)."""
-    import tensorflow as tf
-
-    capabilities = []
-    for gpu in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(gpu)
-        capabilities.append(tuple(details.get("compute_capability") or (0, 0)))
-    return capabilities
-
-
-def cpu_flags():
-    """The CPU's feature flags from `/proc/cpuinfo` (empty where it is absent)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def cpu_has_bfloat16():
-    """Whether the CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16)."""
-    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
-
-
-def resolve_precision(name="auto"):
-    """A Keras dtype policy name; `"auto"` picks the one measured fastest for the device.
-
-    Args:
-        name: `"auto"`, `"float32"`, `"mixed_float16"` or `"mixed_bfloat16"`.
-            `"auto"` gives `"mixed_float16"` when every GPU has tensor cores
-            (compute capability 7.0 or more) and `"float32"` otherwise, CPUs
-            included: on this project's AVX512-BF16 CPU (no AMX) a bfloat16
-            training step measured 1.5-2.5x *slower* than float32
-            (`experiments/benchmarks.md`). Measure a CPU with AMX with
-            `experiments/benchmark.py` before choosing `"mixed_bfloat16"` there.
-
-    Example:
-    >>> resolve_precision("float32")
-    'float32'
-    >>> resolve_precision("auto") in PRECISIONS
-    True
-    """
-    if name == "auto":
-        capabilities = gpu_compute_capabilities()
-        if capabilities and min(capabilities) >= (7, 0):
-            return "mixed_float16"
-        return "float32"
-    if name not in PRECISIONS:
-        raise ValueError(
-            f"Unknown precision {name!r}. Choose one of: auto, {', '.join(PRECISIONS)}."
-        )
-    return name

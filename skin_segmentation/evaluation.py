@@ -308,7 +308,7 @@ def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress
     >>> reports["ita_category"][1]  # best and worst group of each model  # doctest: +SKIP
     """
     from skin_segmentation.plots import tone_boxplot
-    from skin_segmentation.records import write_csv_atomic
+    from skin_segmentation.atomic_files import write_csv_atomic
 
     per_image = evaluate_models(detectors, pairs, batch_size, progress, tone=True, on_error=on_error)
     reports, paths = {}, {}

@@ -202,7 +202,7 @@ def export_saved_model(model, out_dir, weights=None):
     >>> serving(images=tf.zeros((2, 37, 53, 3), tf.uint8))["skin_confidence"].shape
     TensorShape([2, 37, 53, 1])
     """
-    from skin_segmentation.records import atomic_folder
+    from skin_segmentation.atomic_files import atomic_folder
 
     height, width = model_image_size(model)
     out_dir = check_export_folder(out_dir)

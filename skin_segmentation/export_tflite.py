@@ -7,7 +7,7 @@ image and per channel inside. S is the model's own input size (128 for the
 bundled U-Net). The two resizes around it happen outside, as `skinseg predict`
 does them:
 
-    photo uint8 (H, W, 3)  --Pillow bilinear (data.pipeline.resize_image)-->  (S, S, 3)
+    photo uint8 (H, W, 3)  --Pillow bilinear (data.arrays.resize_image)-->     (S, S, 3)
     .tflite                                                                   (S, S, 1)
     confidence (S, S)  --bilinear, half-pixel centres (resize_confidence)-->  (H, W)
 
@@ -111,7 +111,7 @@ def export_tflite(model, path, quantize=None):
     >>> lite.image_size, lite.confidence(np.zeros((37, 53, 3), "uint8")).shape
     (32, (37, 53))
     """
-    from skin_segmentation.records import atomic_path
+    from skin_segmentation.atomic_files import atomic_path
 
     path = check_tflite_path(path)
     flatbuffer = convert_to_tflite(model, quantize=quantize)
@@ -178,7 +178,7 @@ class TFLiteSkinModel:
 
     def confidence(self, image):
         """Skin confidence `float32 (H, W)` in [0, 1] of one uint8 `(H, W, 3)` photograph."""
-        from skin_segmentation.data.pipeline import resize_image
+        from skin_segmentation.data.arrays import resize_image
         from skin_segmentation.inference import resize_confidence
 
         image = np.asarray(image)

@@ -16,13 +16,13 @@ unbiased figure.
 import dataclasses
 from pathlib import Path
 
+from skin_segmentation.atomic_files import atomic_path, write_json_atomic
 from skin_segmentation.data.readers import read_datasets
 from skin_segmentation.data.splits_file import write_splits
 from skin_segmentation.data.training_set import split_training
 from skin_segmentation.evaluation import evaluate_pairs, set_scores
 from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile
-from skin_segmentation.records import atomic_path, write_json_atomic
 from skin_segmentation.training import network_to_fine_tune, train
 from skin_segmentation.weights import resolve_weights
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skin_segmentation.atomic_files import write_csv_atomic, write_text_atomic
 from skin_segmentation.baselines import get_baseline
 from skin_segmentation.data.readers import read_dataset
 from skin_segmentation.data.splits import select_pool
@@ -31,7 +32,6 @@ from skin_segmentation.data.training_set import split_training
 from skin_segmentation.evaluation import SET_SCORES, evaluate_models, evaluate_pairs, set_scores
 from skin_segmentation.groups import group_gaps, groups_markdown, metrics_by_group, write_group_tables
 from skin_segmentation.profiles import get_profile
-from skin_segmentation.records import write_csv_atomic, write_text_atomic
 from skin_segmentation.training import train
 from skin_segmentation.weights import load_skin_model, model_image_size
 

@@ -162,7 +162,7 @@ def write_group_tables(table, gaps, out, title=None):
     """
     from pathlib import Path
 
-    from skin_segmentation.records import write_csv_atomic, write_text_atomic
+    from skin_segmentation.atomic_files import write_csv_atomic, write_text_atomic
 
     out = Path(out)
     paths = {

@@ -257,7 +257,7 @@ def unfinished(paths, out_dir):
 def _save_png(array, path):
     from PIL import Image
 
-    from skin_segmentation.records import atomic_path
+    from skin_segmentation.atomic_files import atomic_path
 
     with atomic_path(path) as temporary:
         Image.fromarray(array).save(temporary, format="PNG")

@@ -4,15 +4,16 @@ A command that could only fail when it writes, after minutes or hours of
 work, fails first instead: `check_output_file` and `check_output_folder` raise
 a one-line `ValueError` naming the path when it exists as the wrong kind, when
 a folder above it is a file, or when it cannot be written. They also delete the
-temporaries a killed earlier run left there (`records.remove_stale_temporaries`),
-so each command cleans up after itself on its next start.
+temporaries a killed earlier run left there
+(`atomic_files.remove_stale_temporaries`), so each command cleans up after
+itself on its next start.
 """
 
 import os
 import tempfile
 from pathlib import Path
 
-from skin_segmentation.records import TEMPORARY_PREFIX, remove_stale_temporaries
+from skin_segmentation.atomic_files import TEMPORARY_PREFIX, remove_stale_temporaries
 
 
 def _first_existing(path):

@@ -1,6 +1,6 @@
 """Pillow's bilinear resize of 8-bit images, bit for bit, in TensorFlow ops.
 
-Training resizes each photograph with Pillow (`data.pipeline.resize_image`:
+Training resizes each photograph with Pillow (`data.arrays.resize_image`:
 `PIL.Image.resize` with `Image.BILINEAR`, antialiased when shrinking). A serving
 graph must resize as training did, without Pillow: `pillow_bilinear_resize`
 transcribes Pillow's fixed-point resampling into TensorFlow ops, one pass along
@@ -85,7 +85,7 @@ def _resize_passes(values, height, width, vertical_first):
 def pillow_bilinear_resize(images, height, width, pass_order=None):
     """Resize uint8 `[N, H, W, C]` to `[N, height, width, C]` exactly as Pillow does.
 
-    The graph form of `data.pipeline.resize_image` (`PIL.Image.resize` with
+    The graph form of `data.arrays.resize_image` (`PIL.Image.resize` with
     `Image.BILINEAR` on 8-bit RGB): one pass along each axis with Pillow's
     fixed-point weights, rounding to 8 bits in between, in Pillow's order, so
     the result is equal, not merely close, to what training saw.
@@ -105,7 +105,7 @@ def pillow_bilinear_resize(images, height, width, pass_order=None):
 
     Example:
     >>> import tensorflow as tf
-    >>> from skin_segmentation.data.pipeline import resize_image
+    >>> from skin_segmentation.data.arrays import resize_image
     >>> image = np.random.default_rng(0).integers(0, 256, (97, 33, 3), dtype=np.uint8)
     >>> ours = pillow_bilinear_resize(tf.constant(image[None]), 16, 16)[0].numpy()
     >>> bool((ours == resize_image(image, 16)).all())
@@ -140,7 +140,7 @@ def pillow_pass_order():
     """
     import tensorflow as tf
 
-    from skin_segmentation.data.pipeline import resize_image
+    from skin_segmentation.data.arrays import resize_image
 
     if not _PASS_ORDER:
         probe = np.random.default_rng(0).integers(0, 256, (97, 33, 3), dtype=np.uint8)
@@ -155,6 +155,6 @@ def pillow_pass_order():
         else:
             raise RuntimeError(
                 "The installed Pillow resizes differently from both known pass orders; "
-                "the exported graph cannot reproduce `data.pipeline.resize_image`."
+                "the exported graph cannot reproduce `data.arrays.resize_image`."
             )
     return _PASS_ORDER[0]

@@ -31,7 +31,7 @@ def _figure(width, height, **subplots):
 
 def save_figure(figure, path):
     """Write `figure` to `path` (PNG, or the format of its suffix) atomically; return the path."""
-    from skin_segmentation.records import atomic_path
+    from skin_segmentation.atomic_files import atomic_path
 
     path = Path(path)
     with atomic_path(path) as temporary:

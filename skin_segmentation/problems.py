@@ -85,7 +85,7 @@ class ProblemLog:
         """
         import pandas as pd
 
-        from skin_segmentation.records import write_csv_atomic
+        from skin_segmentation.atomic_files import write_csv_atomic
 
         path = Path(folder) / PROBLEMS_FILE
         if not self.problems:

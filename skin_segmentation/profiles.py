@@ -1,9 +1,9 @@
 """Training profiles: the paper's settings and smaller ones, as data.
 
-A profile is one frozen `Profile` in the `PROFILES` table (or a JSON file of the
-same fields). Training, the scenarios and the command line read every setting
-from it, so `paper`, `cpu`, `quick` and `tiny` run exactly the same code and differ only
-in numbers:
+A profile is one frozen `Profile` (`profile_fields`) in the `PROFILES` table (or
+a JSON file of the same fields). Training, the scenarios and the command line
+read every setting from it, so `paper`, `cpu`, `quick` and `tiny` run exactly the
+same code and differ only in numbers:
 
 - `paper`: Codella et al. 2018 as published. SGD with momentum 0.9 at learning
   rate 0.01 from random initialization and 0.001 for fine-tuning, batch 16,
@@ -26,227 +26,15 @@ in numbers:
 
 import dataclasses
 import json
-import math
 from pathlib import Path
 
-from skin_segmentation.models.blocks import STANDARDIZATIONS
 from skin_segmentation.models.presets import PAPER_EPOCH_IMAGES, PAPER_VALIDATION_FRACTION
-
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-AUGMENTATIONS = (None, "tf", "imgaug")
-TARGET_SELECTIONS = ("seeded", "md5")
-
-
-@dataclasses.dataclass(frozen=True)
-class Profile:
-    """Every setting of a training run or a Table I replication.
-
-    Attributes:
-        name: the profile's name, written into every record.
-        epochs: the most epochs a training runs.
-        patience: epochs without a lower validation loss before stopping early.
-        batch_size: images per SGD step (and per prediction batch).
-        image_size: images and masks are resized to `image_size` squared.
-        pretrain_images: how many images of the public pool to pre-train on,
-            drawn equally from each source; `None` takes the balanced pool
-            (the same number from every source, as many as the smallest has).
-        target_train: target images to train or fine-tune on (the paper's 100).
-        target_eval: target images to evaluate on (the paper's 300).
-        validation_fraction: share of a training set held out for early stopping.
-        learning_rate: SGD learning rate from random initialization.
-        fine_tune_learning_rate: SGD learning rate when starting from weights.
-        precision: a Keras dtype policy: `"float32"`, `"mixed_bfloat16"` or
-            `"mixed_float16"`.
-        augment: training augmentation backend: `None`, `"tf"` or `"imgaug"`.
-        model_overrides: preset name -> builder arguments replacing the preset's
-            own (miniature networks for tests); empty for the paper's networks.
-        seed: seed of the splits, the initialization and the data order.
-        description: a few words on what the profile is for.
-        closeup: share of training images replaced by a close-up crop (a window
-            down to `closeup_min_side` of the side, half of them centred on
-            skin; `data.closeup`); 0 turns it off, as in the paper.
-        closeup_min_side: the smallest close-up window, a fraction of the side.
-        photometric: share of training images given photometric jitter (white
-            balance, exposure, gamma, saturation, hue, blur, JPEG;
-            `data.appearance`); 0 turns it off.
-        lesions: share of training images given a synthetic lesion inside their
-            skin (`data.appearance`); 0 turns it off.
-        balance_sources: draw every source folder equally often while training,
-            keeping all of its images, instead of subsampling each source to
-            the same count (`pretrain_images` then caps nothing).
-        epoch_images: training images per epoch (`None`: each image once);
-            validation and checkpoints come after every epoch.
-        pretrain_shares: per-source weights of the pre-training pool, in the
-            order its folders are given (the paper's `(1000, 721, 899)`): the
-            largest pool of at most `pretrain_images` in these proportions that
-            the data allow (`data.splits.proportional_counts`); `None` draws
-            the sources equally.
-        target_selection: how the target's `target_train + target_eval` images
-            are chosen: `"seeded"` (a seeded draw) or `"md5"` (the first in the
-            MD5 order of their bytes, as the paper chose its 400).
-        warmup_epochs: epochs a training from random initialization runs before
-            early stopping starts watching the validation loss (Keras
-            `EarlyStopping(start_from_epoch=...)`: the warm-up's epochs are not
-            candidates for the best weights either); fine-tuning never waits.
-            A network from random weights first says "all skin" for 150-250
-            SGD steps (experiments/table1.md), where a short patience would
-            stop it. 0 in the paper, whose patience of 50 epochs covers that.
-        standardization: the networks' input scaling: `"per_image"` (the
-            paper: every image standardized per channel, which erases its
-            absolute colour) or `"fixed"` (the network scales raw pixels to
-            [-1, 1] in its first layer; `models.blocks.input_standardization`).
-            A fine-tuned network keeps its own, whatever the profile says.
-    """
-
-    name: str
-    epochs: int
-    patience: int
-    batch_size: int
-    image_size: int
-    pretrain_images: int | None
-    target_train: int
-    target_eval: int
-    validation_fraction: float
-    learning_rate: float
-    fine_tune_learning_rate: float
-    precision: str
-    augment: str | None
-    model_overrides: dict = dataclasses.field(default_factory=dict, hash=False)
-    seed: int = 0
-    description: str = ""
-    closeup: float = 0.0
-    closeup_min_side: float = 0.125
-    photometric: float = 0.0
-    lesions: float = 0.0
-    balance_sources: bool = False
-    epoch_images: int | None = None
-    pretrain_shares: tuple | None = None
-    target_selection: str = "seeded"
-    standardization: str = "per_image"
-    warmup_epochs: int = 0
-
-    def __post_init__(self):
-        positive = ("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval")
-        for field in positive:
-            value = getattr(self, field)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be a positive integer. "
-                    f"Received: {field}={value!r}"
-                )
-        if not isinstance(self.warmup_epochs, int) or self.warmup_epochs < 0:
-            raise ValueError(
-                f"Profile {self.name!r}: `warmup_epochs` must be a non-negative integer. "
-                f"Received: warmup_epochs={self.warmup_epochs!r}"
-            )
-        for field in ("pretrain_images", "epoch_images"):
-            value = getattr(self, field)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be a positive integer or "
-                    f"None. Received: {field}={value!r}"
-                )
-        if self.image_size % 16:
-            raise ValueError(
-                f"Profile {self.name!r}: `image_size` must be a multiple of 16 (the "
-                f"networks pool four times). Received: image_size={self.image_size}"
-            )
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(
-                f"Profile {self.name!r}: `validation_fraction` must be in (0, 1). "
-                f"Received: validation_fraction={self.validation_fraction}"
-            )
-        for field in ("learning_rate", "fine_tune_learning_rate"):
-            if not getattr(self, field) > 0:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be positive. "
-                    f"Received: {field}={getattr(self, field)}"
-                )
-        for field in ("closeup", "photometric", "lesions"):
-            if not 0.0 <= getattr(self, field) <= 1.0:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` is a share of images in [0, 1]. "
-                    f"Received: {field}={getattr(self, field)}"
-                )
-        if not 0.0 < self.closeup_min_side <= 1.0:
-            raise ValueError(
-                f"Profile {self.name!r}: `closeup_min_side` must lie in (0, 1]. "
-                f"Received: closeup_min_side={self.closeup_min_side}"
-            )
-        if self.pretrain_shares is not None:
-            shares = tuple(self.pretrain_shares)
-            if not shares or not all(
-                isinstance(share, (int, float)) and share > 0 for share in shares
-            ):
-                raise ValueError(
-                    f"Profile {self.name!r}: `pretrain_shares` must be positive numbers, one "
-                    f"per pre-training folder, or None. Received: pretrain_shares={shares!r}"
-                )
-            object.__setattr__(self, "pretrain_shares", shares)  # JSON gives a list
-        choices = {"target_selection": TARGET_SELECTIONS, "standardization": STANDARDIZATIONS,
-                   "precision": PRECISIONS, "augment": AUGMENTATIONS}
-        for field, allowed in choices.items():
-            if getattr(self, field) not in allowed:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be one of {allowed}. "
-                    f"Received: {field}={getattr(self, field)!r}"
-                )
-
-    def sampling_options(self):
-        """`make_dataset` keyword arguments of what an epoch draws: its size and sources."""
-        return dict(balance_sources=self.balance_sources, epoch_images=self.epoch_images)
-
-    def dataset_options(self):
-        """`make_dataset` keyword arguments of this profile's training augmentation and sampling."""
-        from skin_segmentation.data.appearance import PhotometricConfig
-        from skin_segmentation.data.closeup import CloseupConfig
-
-        return dict(
-            closeup=CloseupConfig(self.closeup, self.closeup_min_side) if self.closeup else None,
-            photometric=PhotometricConfig(probability=self.photometric) if self.photometric else None,
-            lesions=self.lesions,
-            **self.sampling_options(),
-        )
-
-    def epoch_train_images(self, train_images):
-        """Images one epoch trains on, for a training set of `train_images`.
-
-        >>> get_profile("quick").epoch_train_images(80), get_profile("tiny").epoch_train_images(8)
-        (320, 8)
-        """
-        return self.epoch_images or int(train_images)
-
-    def steps_per_epoch(self, train_images):
-        """SGD steps of one epoch on a training set of `train_images`.
-
-        >>> get_profile("quick").steps_per_epoch(80), get_profile("paper").steps_per_epoch(2096)
-        (20, 131)
-        """
-        return math.ceil(self.epoch_train_images(train_images) / self.batch_size)
-
-    @property
-    def input_shape(self):
-        """`(image_size, image_size, 3)`, the networks' input shape."""
-        return (self.image_size, self.image_size, 3)
-
-    def overrides_for(self, preset):
-        """Builder arguments this profile gives `preset` (a copy, maybe empty)."""
-        return dict(self.model_overrides.get(preset, {}))
-
-    def to_config(self):
-        """The profile as a JSON-ready dict (`Profile(**config)` rebuilds it)."""
-        config = dataclasses.asdict(self)
-        config["model_overrides"] = {
-            preset: {key: list(value) if isinstance(value, tuple) else value
-                     for key, value in kwargs.items()}
-            for preset, kwargs in self.model_overrides.items()
-        }
-        return config
-
-    def replace(self, **changes):
-        """A copy with some fields changed, e.g. `profile.replace(seed=1)`."""
-        return dataclasses.replace(self, **changes)
-
+from skin_segmentation.profile_fields import (  # noqa: F401  (part of this module's interface)
+    AUGMENTATIONS,
+    PRECISIONS,
+    TARGET_SELECTIONS,
+    Profile,
+)
 
 _TINY_NETWORK = {"filters": (4, 8, 16)}
 

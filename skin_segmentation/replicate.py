@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from skin_segmentation import metrics
+from skin_segmentation.atomic_files import atomic_path, write_csv_atomic
 from skin_segmentation.data.readers import read_dataset, read_datasets
 from skin_segmentation.data.splits import select_pool, source_counts
 from skin_segmentation.data.splits_file import read_splits, write_splits
@@ -28,7 +29,7 @@ from skin_segmentation.models import (
 from skin_segmentation.outputs import check_output_folder
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.plots import write_results_figures
-from skin_segmentation.records import atomic_path, read_record, record_path, write_csv_atomic
+from skin_segmentation.records import read_record, record_path
 from skin_segmentation.scenarios import (
     EvaluationSet,
     score_baselines,

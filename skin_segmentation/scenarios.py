@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from skin_segmentation import metrics
+from skin_segmentation.atomic_files import write_csv_atomic
 from skin_segmentation.models import PRESETS, standardization_of
-from skin_segmentation.records import write_csv_atomic, write_record
+from skin_segmentation.records import write_record
 from skin_segmentation.training import TrainResult, train, weights_fingerprint
 
 PRETRAINED_DIR = "pretrained"
@@ -88,7 +89,7 @@ class EvaluationSet:
     """The target's evaluation images, loaded and preprocessed once per replication."""
 
     def __init__(self, pairs, image_size):
-        from skin_segmentation.data.pipeline import load_arrays
+        from skin_segmentation.data.arrays import load_arrays
 
         self.stems = [pair.stem for pair in pairs]
         self.images_uint8, self.masks = load_arrays(pairs, image_size)

@@ -1,7 +1,8 @@
 """System: facts about the machine that trains (CPU, cores, GPUs) and the Keras dtype policy.
 
-`distribute` decides *which* strategy and precision to use; this module only
-describes the device and scopes a precision policy to one block of code.
+`distribute` decides *which* strategy and `precision` which policy to use;
+this module only describes the device and scopes a precision policy to one
+block of code.
 """
 
 import os

@@ -17,14 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skin_segmentation.atomic_files import write_csv_atomic, write_text_atomic
 from skin_segmentation.findings import findings_markdown, table1_findings
 from skin_segmentation.models import PAPER_EPOCH_IMAGES, PRESETS, SCENARIOS
-from skin_segmentation.records import (
-    RECORD_NAME,
-    read_record,
-    write_csv_atomic,
-    write_text_atomic,
-)
+from skin_segmentation.records import RECORD_NAME, read_record
 
 RUN_COLUMNS = (
     "preset",

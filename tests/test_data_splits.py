@@ -20,6 +20,7 @@ from skin_segmentation.data import (
 )
 from skin_segmentation.data.sample import sample_datasets
 from skin_segmentation.data.splits import proportional_counts, split_validation_keeping
+from skin_segmentation.data.training_set import target_split
 
 
 def fake_pairs(count, source="abdomen", prefix="p"):
@@ -50,6 +51,15 @@ def test_small_target_set_warns_and_evaluates_on_the_rest():
     assert len(train) == 100 and len(evaluation) == 150
     with pytest.raises(ValueError, match="Received: 100 pairs"):
         split_target(fake_pairs(100))
+
+
+def test_small_target_set_warning_names_the_callers_line():
+    # Called directly or through `training_set.target_split`, the warning points here.
+    with pytest.warns(UserWarning, match="fewer than n_train") as direct:
+        split_target(fake_pairs(12), n_train=10, n_eval=6)
+    with pytest.warns(UserWarning, match="fewer than n_train") as through_profile:
+        target_split(fake_pairs(12), "tiny")
+    assert [warning.filename for warning in (*direct, *through_profile)] == [__file__, __file__]
 
 
 def test_validation_holds_out_twenty_percent():

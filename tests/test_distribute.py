@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pytest
 
-from skin_segmentation import distribute
+from skin_segmentation import distribute, precision
 from skin_segmentation.losses import JaccardDistance
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -242,19 +242,21 @@ def test_single_process_is_chief_and_writes_its_folder(tmp_path):
 
 
 def test_precision_names(monkeypatch):
-    assert distribute.resolve_precision("mixed_float16") == "mixed_float16"
+    assert precision.resolve_precision("mixed_float16") == "mixed_float16"
     with pytest.raises(ValueError, match="'half'"):
-        distribute.resolve_precision("half")
-    monkeypatch.setattr(distribute, "gpu_compute_capabilities", lambda: [(9, 0)])
-    assert distribute.resolve_precision("auto") == "mixed_float16"
-    monkeypatch.setattr(distribute, "gpu_compute_capabilities", lambda: [(6, 1)])
-    assert distribute.resolve_precision("auto") == "float32"  # no tensor cores
-    monkeypatch.setattr(distribute, "gpu_compute_capabilities", lambda: [])
-    assert distribute.resolve_precision("auto") == "float32"  # CPUs: measured fastest
-    monkeypatch.setattr(distribute, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
-    assert distribute.cpu_has_bfloat16()
-    monkeypatch.setattr(distribute, "cpu_flags", lambda: {"avx2"})
-    assert not distribute.cpu_has_bfloat16()
+        precision.resolve_precision("half")
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [(9, 0)])
+    assert precision.resolve_precision("auto") == "mixed_float16"
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [(6, 1)])
+    assert precision.resolve_precision("auto") == "float32"  # no tensor cores
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [])
+    assert precision.resolve_precision("auto") == "float32"  # CPUs: measured fastest
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert precision.cpu_has_bfloat16()
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2"})
+    assert not precision.cpu_has_bfloat16()
+    # The names `distribute` offered before `precision` had a module of its own.
+    assert distribute.resolve_precision is precision.resolve_precision
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])

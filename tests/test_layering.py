@@ -16,8 +16,9 @@ PACKAGE = "skin_segmentation"
 # Lowest first; a module may import its own layer or any layer below.
 LAYERS = (
     ("skin_segmentation", "lazy", "quiet", "models", "losses", "metrics"),
-    ("data", "records", "outputs", "problems", "tables", "findings", "profiles", "system", "distribute",
-     "weights", "model_files", "masks", "pillow_resize", "baselines", "tone", "groups", "plots"),
+    ("data", "atomic_files", "records", "outputs", "problems", "tables", "findings", "profile_fields",
+     "profiles", "system", "precision", "distribute", "weights", "model_files", "masks",
+     "pillow_resize", "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "dataset_evaluation", "export", "export_tflite", "benchmarking"),
     ("scenarios", "generalization", "finetune", "comparison", "ablations"),

@@ -159,7 +159,7 @@ class HistogramClassifier(Baseline):
 
     def save(self, path):
         """Write the counts, threshold and info to a compressed `.npz`, atomically."""
-        from skin_segmentation.records import atomic_path
+        from skin_segmentation.atomic_files import atomic_path
 
         path = Path(path)
         if path.suffix != ".npz":

@@ -17,9 +17,9 @@ def plan_for(args):
 def mixed_precision_for(machine, requested):
     """The mixed-precision row's policy: the device's 16-bit format, or `requested`."""
     if requested != "auto":
-        from skin_segmentation import distribute
+        from skin_segmentation import precision
 
-        return distribute.resolve_precision(requested)
+        return precision.resolve_precision(requested)
     if machine["gpu"]:
         return "mixed_float16"
     return "mixed_bfloat16" if machine["native_bfloat16"] else "float32"
@@ -72,7 +72,7 @@ def print_table(rows):
 
 def write_csv(path, rows, machine):
     """Write the benchmark rows, each with the machine's columns, to `path` (atomically)."""
-    from skin_segmentation.records import atomic_path
+    from skin_segmentation.atomic_files import atomic_path
 
     machine_columns = {key: machine[key] for key in ("cpu_model", "cores", "tf_version",
                                                      "keras_version", "device", "date")}

@@ -10,7 +10,8 @@ import os
 import platform
 import time
 
-from skin_segmentation.data.pipeline import load_arrays, make_dataset
+from skin_segmentation.data.arrays import load_arrays
+from skin_segmentation.data.pipeline import make_dataset
 
 BATCH_SIZE = 16
 IMAGE_SIZE = 128
@@ -21,7 +22,7 @@ def describe_machine():
     import keras
     import tensorflow as tf
 
-    from skin_segmentation import distribute
+    from skin_segmentation import precision
     from skin_segmentation.system import cpu_model_and_cores
 
     cpu_model, cores = cpu_model_and_cores()
@@ -38,7 +39,7 @@ def describe_machine():
         "keras_version": keras.__version__,
         "device": device,
         "gpu": bool(gpus),
-        "native_bfloat16": distribute.cpu_has_bfloat16(),
+        "native_bfloat16": precision.cpu_has_bfloat16(),
         "python": platform.python_version(),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
     }

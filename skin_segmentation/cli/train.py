@@ -80,8 +80,9 @@ def run(args):
     (`training.check_run_folder`), unless `--resume` (the same run) or `--overwrite`.
     """
     from skin_segmentation.data.training_set import split_training
-    from skin_segmentation.distribute import is_chief, resolve_precision
+    from skin_segmentation.distribute import is_chief
     from skin_segmentation.outputs import check_output_folder
+    from skin_segmentation.precision import resolve_precision
     from skin_segmentation.profiles import get_profile
     from skin_segmentation.training import MODEL_NAME, check_run_folder, run_identity, train
 
@@ -90,7 +91,7 @@ def run(args):
     if args.model == "histogram":
         return run_histogram(args, profile)
     if args.precision:
-        # distribute: "auto" is the machine's fastest native precision.
+        # precision: "auto" is the machine's fastest native precision.
         profile = profile.replace(precision=resolve_precision(args.precision))
     seed = profile.seed if args.seed is None else args.seed
     strategy = None

@@ -2,14 +2,16 @@
 
 `readers` find and decode pairs safely, `splits` draws the paper's splits from a
 seed and `splits_file` records them, `training_set` says which images one
-training run learns from, validates on and leaves unseen, `pipeline` builds the
-tf.data input (`passes` orders it and keys its random draws from the seed
-alone), `augment` holds the two augmentation backends, `inspect` checks a
-folder, and `sample` points at the shipped sample.
+training run learns from, validates on and leaves unseen, `arrays` decodes and
+resizes pairs once, `pipeline` builds the tf.data input (`passes` orders it and
+keys its random draws from the seed alone), `augment` holds the two
+augmentation backends, `inspect` checks a folder, and `sample` points at the
+shipped sample.
 `fetch` gets the public datasets of `catalog` (`download`, `archive`, `convert`)
 and checks them against the shipped `manifest`s (`skinseg data`).
 """
 
+from skin_segmentation.data.arrays import clear_cache, load_arrays, resize_image, resize_mask
 from skin_segmentation.data.augment import (
     AUGMENT_BACKENDS,
     AugmentConfig,
@@ -18,15 +20,7 @@ from skin_segmentation.data.augment import (
     sample_parameters,
 )
 from skin_segmentation.data.inspect import inspect_dataset
-from skin_segmentation.data.pipeline import (
-    clear_cache,
-    load_arrays,
-    make_dataset,
-    preprocess_images,
-    resize_image,
-    resize_mask,
-    standardize,
-)
+from skin_segmentation.data.pipeline import make_dataset, preprocess_images, standardize
 from skin_segmentation.data.readers import (
     IMAGE_EXTENSIONS,
     MASK_ENCODINGS,

@@ -15,6 +15,8 @@ The splits a run drew are recorded by stem in a splits file (`splits_file`).
 """
 
 import hashlib
+import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -32,6 +34,8 @@ TARGET_EVAL_IMAGES = 300
 _TARGET_STREAM = 101
 _VALIDATION_STREAM = 202
 _POOL_STREAM = 303
+# The package's folder, as its code objects name their files (`_caller_outside_package`).
+_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
 
 
 def _canonical(pairs):
@@ -103,12 +107,26 @@ def split_target(
             f"The target set has {len(ordered)} pairs, fewer than n_train + n_eval = "
             f"{n_train + n_eval}; evaluating on the remaining {len(ordered) - n_train}.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_caller_outside_package(),
         )
     order = _rng(seed, _TARGET_STREAM).permutation(len(ordered))
     train = [ordered[i] for i in order[:n_train]]
     evaluation = [ordered[i] for i in order[n_train:n_train + n_eval]]
     return train, evaluation
+
+
+def _caller_outside_package():
+    """The `stacklevel` at which a warning of the calling function names the user's line.
+
+    `split_target` is called directly and through `training_set.target_split` (and
+    the functions above that), so no fixed level names the line that called the
+    package; this one skips every frame of the package (as Python 3.12's
+    `skip_file_prefixes` does; the package supports 3.10).
+    """
+    level, frame = 2, sys._getframe(2)  # 1 is the function that warns, 2 its caller
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def image_md5(pair):

@@ -176,7 +176,7 @@ def record_training_splits(path, train_pairs, validation_pairs, every_pair, seed
     >>> read_splits(path)
     {'train': ['p0', 'p1'], 'validation': ['p2'], 'held_out': ['p2', 'p3']}
     """
-    from skin_segmentation.records import atomic_path
+    from skin_segmentation.atomic_files import atomic_path
 
     with atomic_path(Path(path)) as temporary:
         write_splits(

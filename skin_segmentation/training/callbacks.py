@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from skin_segmentation.records import atomic_path, write_csv_atomic, write_json_atomic
+from skin_segmentation.atomic_files import atomic_path, write_csv_atomic, write_json_atomic
 from skin_segmentation.training.state import CHECKPOINT_DIR, HISTORY_NAME, STATE_NAME
 
 

@@ -13,6 +13,7 @@ import sys
 import keras
 import pandas as pd
 
+from skin_segmentation.atomic_files import write_json_atomic
 from skin_segmentation.distribute import fit as distributed_fit
 from skin_segmentation.distribute import worker_dir
 from skin_segmentation.model_files import load_keras_model
@@ -27,7 +28,6 @@ from skin_segmentation.training.compile import (
     load_initial_weights,
     weights_fingerprint,
 )
-from skin_segmentation.records import write_json_atomic
 from skin_segmentation.training.identity import check_run_folder, run_identity
 from skin_segmentation.training.state import (
     CHECKPOINT_DIR,

@@ -30,8 +30,8 @@ from pathlib import Path
 import keras
 import pandas as pd
 
+from skin_segmentation.atomic_files import atomic_path, write_json_atomic
 from skin_segmentation.model_files import load_keras_model
-from skin_segmentation.records import atomic_path, write_json_atomic
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_NAME = "state.json"
