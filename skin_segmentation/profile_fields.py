@@ -11,9 +11,10 @@ import dataclasses
 import math
 
 from skin_segmentation.models.blocks import STANDARDIZATIONS
+from skin_segmentation.precision import PRECISIONS
 
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 AUGMENTATIONS = (None, "tf", "imgaug")
+# The same choices as `data.splits.TARGET_SELECTIONS` (which imports profiles lazily).
 TARGET_SELECTIONS = ("seeded", "md5")
 
 

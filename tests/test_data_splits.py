@@ -182,3 +182,10 @@ def test_train_validation_from_a_file_that_is_not_a_run_is_refused(tmp_path, cap
                  "--out", str(tmp_path / "run"), "--validation-from", str(not_a_run)])
     assert code == 2
     assert str(not_a_run) in capsys.readouterr().err
+
+
+def test_profiles_offer_the_target_selections_split_target_takes():
+    from skin_segmentation.data.splits import TARGET_SELECTIONS
+    from skin_segmentation.profile_fields import TARGET_SELECTIONS as PROFILE_SELECTIONS
+
+    assert PROFILE_SELECTIONS == TARGET_SELECTIONS
