@@ -99,7 +99,7 @@ def load_detectors(named, baselines=BASELINES):
     return detectors
 
 
-def score_sets(detectors, sets, progress=False, report=None):
+def score_sets(detectors, sets, progress=False, report=None, fill_holes=0.0):
     """Score every detector on every set at native resolution.
 
     Args:
@@ -107,6 +107,9 @@ def score_sets(detectors, sets, progress=False, report=None):
         sets: `{set name: pairs}` (`comparison_sets`).
         progress: draw a progress bar per set.
         report: called with each finished row (a dict), e.g. `print`.
+        fill_holes: predicted non-skin regions smaller than this share of
+            their photograph are made skin before scoring
+            (`postprocess.fill_small_holes`; `0`: none).
 
     Returns:
         `(scores, per_image)`: one row per model and set (`model`, `set`,
@@ -122,7 +125,7 @@ def score_sets(detectors, sets, progress=False, report=None):
     """
     rows, per_image = [], []
     for set_name, pairs in sets.items():
-        scored = evaluate_models(detectors, pairs, progress=progress).assign(set=set_name)
+        scored = evaluate_models(detectors, pairs, progress=progress, fill_holes=fill_holes).assign(set=set_name)
         per_image.append(scored)
         for model_name, frame in scored.groupby("model", sort=False):
             rows.append({"model": model_name, "set": set_name, **set_scores(frame),

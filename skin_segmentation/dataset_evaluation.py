@@ -12,6 +12,7 @@ from pathlib import Path
 
 from skin_segmentation import evaluation
 from skin_segmentation.inference import BATCH_SIZE
+from skin_segmentation.postprocess import check_fill_fraction
 
 
 def tone_report_prefix(data, split="all", out=None, report=None):
@@ -84,13 +85,13 @@ def write_scores(out, per_image, problems):
     return None if problems_csv is None else str(problems_csv)
 
 
-def _score_by_tone(detector, pairs, baselines, prefix, title, batch_size, progress, on_error):
+def _score_by_tone(detector, pairs, baselines, prefix, title, batch_size, progress, on_error, fill_holes):
     """`detector`'s per-image scores, the group tables as Markdown, the files written."""
     from skin_segmentation.groups import groups_markdown
 
     per_image, reports, paths = evaluation.evaluate_by_tone(
         tone_detectors(detector, baselines), pairs, out=prefix, batch_size=batch_size,
-        progress=progress, title=title, on_error=on_error,
+        progress=progress, title=title, on_error=on_error, fill_holes=fill_holes,
     )
     markdown = [groups_markdown(table, gaps, title=f"{title} by {by.replace('_', ' ')}")
                 for by, (table, gaps) in reports.items()]
@@ -102,7 +103,7 @@ def _score_by_tone(detector, pairs, baselines, prefix, title, batch_size, progre
 
 def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, by_tone=False,
                      baselines=(), report=None, out=None, batch_size=BATCH_SIZE, progress=False,
-                     problems=None):
+                     problems=None, fill_holes=0.0):
     """Score `detector` on a split of the dataset folder `data`, as `skinseg evaluate` does.
 
     Args:
@@ -119,18 +120,21 @@ def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, b
         progress: draw a progress bar on stderr.
         problems: a `problems.ProblemLog` that keeps the pairs that cannot be
             read; default: the first one raises its `DataError`.
+        fill_holes: predicted non-skin regions smaller than this share of
+            their photograph are made skin before scoring
+            (`postprocess.fill_small_holes`; `0`: none).
 
     Returns:
         `(per_image, summary, markdown)`: `detector`'s per-image scores
         (`evaluation.PER_IMAGE_COLUMNS`, and the tone columns `by_tone`); the
         command's JSON summary (`evaluation.summarize`, then `data`, `split`,
-        `model`, `weights`, the `splits` file or the `seed`, with `by_tone`
+        `model`, `weights`, `fill_holes`, the `splits` file or the `seed`, with `by_tone`
         the files written under `by_tone`, and `problems`, `problem_count`,
         `problems_csv`); the group tables as Markdown (empty unless `by_tone`).
 
     Raises:
-        ValueError: no pair could be read (after `out` is written), or a bad
-            `split`.
+        ValueError: no pair could be read (after `out` is written), a bad
+            `split`, or `fill_holes` not in [0, 1).
 
     Example:
     >>> from skin_segmentation.data.sample import SAMPLE_ROOT
@@ -143,6 +147,7 @@ def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, b
     from skin_segmentation.problems import ProblemLog
 
     seed = evaluation.SPLIT_SEED if seed is None else seed
+    fill_holes = check_fill_fraction(fill_holes)
     pairs = evaluation.select_split(read_dataset(data), split, seed=seed, splits_file=splits_file)
     if problems is None:  # an empty ProblemLog is falsy: test for None
         problems = ProblemLog("evaluate_dataset", strict=True, echo=False)
@@ -151,18 +156,20 @@ def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, b
         prefix = tone_report_prefix(data, split, out, report)
         title = f"{Path(data).name} ({split}, {len(pairs)} images)"
         per_image, markdown, extra["by_tone"] = _score_by_tone(
-            detector, pairs, baselines, prefix, title, batch_size, progress, problems.add
+            detector, pairs, baselines, prefix, title, batch_size, progress, problems.add, fill_holes
         )
         summary = evaluation.summarize(per_image)
     else:
         per_image, summary = evaluation.evaluate_pairs(
-            detector.model, pairs, batch_size=batch_size, progress=progress, on_error=problems.add
+            detector.model, pairs, batch_size=batch_size, progress=progress, on_error=problems.add,
+            fill_holes=fill_holes,
         )
     problems_csv = write_scores(out, per_image, problems) if out else None
     if per_image.empty:
         raise ValueError(f"{data}: none of the {len(pairs)} pairs could be read.")
     summary.update({"data": str(data), "split": split, "model": detector.name,
-                    "weights": None if detector.weights is None else str(detector.weights)})
+                    "weights": None if detector.weights is None else str(detector.weights),
+                    "fill_holes": fill_holes})
     if splits_file is not None:
         summary["splits"] = str(splits_file)
     elif split != "all":

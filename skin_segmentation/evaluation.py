@@ -3,7 +3,9 @@ all pixels of the set and as means of per-image scores, pixel precision, recall 
 on all of it or on a split, and, with `evaluate_by_tone`, per skin-tone group beside the
 colour baselines.
 
-The masks come from `inference.predict_confidence`, at each photograph's own size.
+The masks come from `inference.predict_confidence`, at each photograph's own size;
+with `fill_holes`, small non-skin islands of the thresholded mask are filled
+(`postprocess.fill_small_holes`) before it is counted, as `skinseg predict` does.
 A photograph's tone is that of its ground-truth skin (`tone.skin_tone`), so every
 model is grouped the same way.
 """
@@ -16,6 +18,7 @@ from skin_segmentation import metrics
 from skin_segmentation.data.splits import TARGET_EVAL_IMAGES, TARGET_TRAIN_IMAGES
 from skin_segmentation.groups import group_gaps, metrics_by_group, write_group_tables
 from skin_segmentation.inference import BATCH_SIZE, check_batch_size, predict_confidence, progress_bar
+from skin_segmentation.postprocess import check_fill_fraction, fill_small_holes
 from skin_segmentation.tone import FITZPATRICK_COLUMN, TONE_COLUMNS, fitzpatrick_for_pairs, skin_tone
 
 PER_IMAGE_COLUMNS = ("stem", "source", "height", "width", "jaccard", "dice", "tp", "fp", "fn")
@@ -187,7 +190,8 @@ def _usable(pairs, on_error):
     return loaded
 
 
-def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None):
+def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None,
+                   fill_holes=0.0):
     """Per-image Jaccard and Dice of a model, each at the image's native resolution.
 
     Args:
@@ -201,6 +205,9 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=Fal
             be used (`DataError`: unreadable image or mask, sizes that differ, a
             mask that is not two-valued), which is then left out
             (`problems.ProblemLog.add`); `None`: the error is raised.
+        fill_holes: non-skin regions of a prediction smaller than this share
+            of its photograph are made skin before counting
+            (`postprocess.fill_small_holes`); `0`: none (Table I).
 
     Returns:
         `(per_image, summary)`: a pandas DataFrame with columns `stem`, `source`,
@@ -211,9 +218,16 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=Fal
     >>> per_image, summary = evaluate_pairs(model, read_dataset("data/abdomen"))  # doctest: +SKIP
     >>> summary["mean_jaccard"], summary["pixel_f1"], summary["n"]  # doctest: +SKIP
     """
-    per_image = evaluate_models({"model": model}, pairs, batch_size, progress, tone, on_error)
+    per_image = evaluate_models({"model": model}, pairs, batch_size, progress, tone, on_error, fill_holes)
     per_image = per_image.drop(columns="model")
     return per_image, summarize(per_image)
+
+
+def _prediction(confidence, fill_holes):
+    """What is scored: `confidence` itself, or its mask with small holes filled."""
+    if not fill_holes:
+        return confidence
+    return fill_small_holes(confidence >= metrics.THRESHOLD, fill_holes)
 
 
 def _score_row(name, pair, mask, confidence):
@@ -232,7 +246,8 @@ def _score_row(name, pair, mask, confidence):
     }
 
 
-def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None):
+def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None,
+                    fill_holes=0.0):
     """Per-image scores of several detectors on the same pairs, each pair read once.
 
     Args:
@@ -242,17 +257,20 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
         progress: draw a progress bar on stderr.
         tone: add `tone.TONE_COLUMNS` and `fitzpatrick_type` (see `evaluate_pairs`).
         on_error: what to do with a pair that cannot be used (see `evaluate_pairs`).
+        fill_holes: the share below which a predicted non-skin region is filled
+            (see `evaluate_pairs`).
 
     Returns:
         A DataFrame: `model`, then `PER_IMAGE_COLUMNS` (and the tone columns),
         one row per model and pair, model by model in the order given.
 
     Raises:
-        ValueError: no pairs or no detectors.
+        ValueError: no pairs or no detectors, or `fill_holes` not in [0, 1).
     """
     import pandas as pd
 
     batch_size = check_batch_size(batch_size)
+    fill_holes = check_fill_fraction(fill_holes)
     pairs = list(pairs)
     if not pairs:
         raise ValueError("No image/mask pairs to evaluate. Received: pairs=[]")
@@ -267,7 +285,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
             images = [image for _, image, _ in loaded]
             for name, detector in detectors.items():
                 confidences = predict_confidence(detector, images, batch_size) if loaded else []
-                rows[name] += [_score_row(name, pair, mask, confidence)
+                rows[name] += [_score_row(name, pair, mask, _prediction(confidence, fill_holes))
                                for (pair, _, mask), confidence in zip(loaded, confidences)]
             if tone:
                 tones += [skin_tone(image, mask) for _, image, mask in loaded]
@@ -283,7 +301,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
 
 
 def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress=False, title=None,
-                     on_error=None):
+                     on_error=None, fill_holes=0.0):
     """Scores per skin-tone group (ITA category; Fitzpatrick type where known), model by model.
 
     Args:
@@ -295,7 +313,7 @@ def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress
             and `<out>_per_image.csv`.
         batch_size, progress: as `evaluate_models`.
         title: the heading of the Markdown files.
-        on_error: see `evaluate_pairs`.
+        on_error, fill_holes: see `evaluate_pairs`.
 
     Returns:
         `(per_image, reports, paths)`: the per-image DataFrame of
@@ -310,7 +328,8 @@ def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress
     from skin_segmentation.plots import tone_boxplot
     from skin_segmentation.atomic_files import write_csv_atomic
 
-    per_image = evaluate_models(detectors, pairs, batch_size, progress, tone=True, on_error=on_error)
+    per_image = evaluate_models(detectors, pairs, batch_size, progress, tone=True, on_error=on_error,
+                                fill_holes=fill_holes)
     reports, paths = {}, {}
     for by, suffix in TONE_GROUPINGS.items():
         if per_image[by].isna().all():

@@ -6,7 +6,8 @@ Pillow's bilinear resize, antialiased when shrinking, to the model's own input
 size, read from `model.input_shape`; then standardization per image and per
 channel), runs the network, and resizes the confidence map bilinearly back to
 the photograph's height and width. A pixel is skin when its confidence
-is at least 0.5 (`metrics.THRESHOLD`). `skinseg predict`, `skinseg evaluate`
+is at least 0.5 (`metrics.THRESHOLD`); `predict_files` can then turn small
+non-skin islands into skin (`postprocess.fill_small_holes`). `skinseg predict`, `skinseg evaluate`
 (`evaluation`) and the check of `skinseg export` all use it. A baseline
 (`baselines`: colour rules and histogram) in place of the network is applied to
 the photographs as they are; `load_detector` gives either by name.
@@ -29,6 +30,7 @@ from skin_segmentation.masks import (  # noqa: F401  (part of this module's inte
     resized_mask,
 )
 from skin_segmentation.models import standardization_of
+from skin_segmentation.postprocess import check_fill_fraction, fill_small_holes
 from skin_segmentation.weights import load_skin_model, model_image_size, resolve_weights
 
 BATCH_SIZE = 16
@@ -290,7 +292,8 @@ def _readable_batches(paths, batch_size, on_error):
         yield loaded, tried
 
 
-def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, on_error=None):
+def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, on_error=None,
+                  fill_holes=0.0):
     """Write `<stem>_mask.png` (0/255) and `<stem>_overlay.png` for each photograph.
 
     Args:
@@ -305,6 +308,9 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
         on_error: called as `on_error(error, path)` for a photograph that
             cannot be read (`DataError`), which is then skipped
             (`problems.ProblemLog.add`); `None`: the error is raised.
+        fill_holes: non-skin regions smaller than this share of a photograph
+            become skin in its mask and overlay (`postprocess.fill_small_holes`);
+            `0` leaves the thresholded mask as it is.
 
     Returns:
         One dict per photograph written: `image`, `mask`, `overlay` (paths as
@@ -315,6 +321,7 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
     [{'image': 'photo.jpg', 'mask': 'masks/photo_mask.png', ...}]
     """
     batch_size = check_batch_size(batch_size)
+    fill_holes = check_fill_fraction(fill_holes)
     paths = [Path(path) for path in paths]
     stems = {}
     for path in paths:
@@ -334,7 +341,7 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
             del images
             while loaded:  # each photograph is let go as soon as it is written
                 path, image = loaded.pop(0)
-                mask = resized_mask(confidences.pop(0), *image.shape[:2])
+                mask = fill_small_holes(resized_mask(confidences.pop(0), *image.shape[:2]), fill_holes)
                 mask_path, overlay_path = output_paths(out_dir, path)
                 overlay = overlay_mask(image, mask)
                 del image

@@ -17,7 +17,7 @@ PACKAGE = "skin_segmentation"
 LAYERS = (
     ("skin_segmentation", "lazy", "quiet", "models", "losses", "metrics"),
     ("data", "atomic_files", "records", "outputs", "problems", "tables", "findings", "profile_fields",
-     "profiles", "system", "precision", "distribute", "weights", "model_files", "masks",
+     "profiles", "system", "precision", "distribute", "weights", "model_files", "masks", "postprocess",
      "pillow_resize", "baselines", "tone", "groups", "plots"),
     ("training",),
     ("inference", "evaluation", "dataset_evaluation", "export", "export_tflite", "benchmarking"),

@@ -19,3 +19,15 @@ def split_names(value):
     (['all_skin', 'ycrcb'], [])
     """
     return [] if value.strip().lower() == "none" else split_dirs(value)
+
+
+def add_fill_holes(parser):
+    """Add `--fill-holes FRACTION` (default `postprocess.DEFAULT_FILL_HOLES`) to a command."""
+    from skin_segmentation.postprocess import DEFAULT_FILL_HOLES
+
+    parser.add_argument(
+        "--fill-holes", type=float, default=DEFAULT_FILL_HOLES, metavar="FRACTION",
+        help=f"turn non-skin regions smaller than this share of the photograph into skin (small "
+             f"islands inside skin are lesions, moles or shadows the network missed); 0 turns it "
+             f"off; Table I never post-processes (default {DEFAULT_FILL_HOLES})",
+    )

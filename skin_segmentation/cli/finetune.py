@@ -2,19 +2,22 @@
 
 import json
 
-from skin_segmentation.cli.arguments import split_dirs
+from skin_segmentation.cli.arguments import add_fill_holes, split_dirs
 
 
 def run(args):
-    """`skinseg finetune --data DIR[,DIR] --out RUN [--weights W] [--profile P] [--resume]`."""
+    """`skinseg finetune --data DIR[,DIR] --out RUN [--weights W] [--profile P] [--resume]
+    [--fill-holes FRACTION]`."""
     from skin_segmentation.finetune import fine_tune
 
-    result = fine_tune(args.data, args.out, weights=args.weights, profile=args.profile, resume=args.resume)
+    result = fine_tune(args.data, args.out, weights=args.weights, profile=args.profile,
+                       resume=args.resume, fill_holes=args.fill_holes)
     print("\n".join(result.table()))
     print(json.dumps({
         "model": str(result.model_path),
         "trained_on": result.trained_on,
         "held_out": result.held_out,
+        "fill_holes": args.fill_holes,
         "two_class_miou_before": round(result.before["two_class_miou"], 4),
         "two_class_miou_after": round(result.after["two_class_miou"], 4),
     }))
@@ -34,4 +37,5 @@ def add_parser(commands):
     finetune.add_argument("--weights", default=None, help="a .keras network (default: the bundled U-Net)")
     finetune.add_argument("--profile", default="finetune", help="default: finetune (docs/finetune.md)")
     finetune.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    add_fill_holes(finetune)
     finetune.set_defaults(handler=run)

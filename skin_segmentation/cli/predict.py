@@ -3,9 +3,12 @@
 import json
 import sys
 
+from skin_segmentation.cli.arguments import add_fill_holes
+
 
 def run(args):
-    """`skinseg predict [IMAGE_OR_DIR...] [--examples] --out DIR [--model NAME] [--weights W]`.
+    """`skinseg predict [IMAGE_OR_DIR...] [--examples] --out DIR [--model NAME] [--weights W]
+    [--fill-holes FRACTION]`.
 
     Exit 0 when every photograph got its mask, 1 when some could not be read
     (each is reported on stderr and in `DIR/problems.csv`); with `--strict`,
@@ -20,8 +23,10 @@ def run(args):
         unfinished,
     )
     from skin_segmentation.outputs import check_output_folder
+    from skin_segmentation.postprocess import check_fill_fraction
     from skin_segmentation.problems import ProblemLog
 
+    check_fill_fraction(args.fill_holes)
     check_output_folder(args.out)
     inputs = list(args.inputs) + (example_photos() if args.examples else [])
     if not inputs:
@@ -32,13 +37,13 @@ def run(args):
     log = ProblemLog("skinseg predict", strict=args.strict)
     written = predict_files(
         detector.model, pending, args.out, batch_size=args.batch_size, progress=True,
-        on_error=log.add,
+        on_error=log.add, fill_holes=args.fill_holes,
     )
     problems_csv = log.write_csv(args.out)
     print(json.dumps({
         "n": len(written), "out": str(args.out), "model": detector.name,
         "weights": None if detector.weights is None else str(detector.weights),
-        "skipped_existing": len(paths) - len(pending),
+        "fill_holes": args.fill_holes, "skipped_existing": len(paths) - len(pending),
         "problems": log.listed(), "problem_count": len(log),
         "problems_csv": None if problems_csv is None else str(problems_csv),
     }))
@@ -68,4 +73,5 @@ def add_parser(commands):
     predict.add_argument("--strict", action="store_true",
                          help="stop at the first unreadable photograph (exit 2) instead of "
                               "reporting it and going on (exit 1)")
+    add_fill_holes(predict)
     predict.set_defaults(handler=run)
