@@ -259,7 +259,7 @@ def test_bundled_weights_reproduce_the_model_card_on_abdomen(shared_data):
     assert BUNDLED.is_file()
     result = subprocess.run(
         [sys.executable, "-m", "skin_segmentation.cli", "evaluate", "--data",
-         str(shared_data / "abdomen"), "--split", "eval"],
+         str(shared_data / "abdomen"), "--split", "eval", "--fill-holes", "0"],  # the card: no fill
         capture_output=True, text=True, check=False, cwd=REPO_ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -282,3 +282,31 @@ def test_per_image_two_class_miou_leaves_out_a_class_an_image_does_not_have():
     scores = set_scores(frame)
     assert scores["mean_two_class_miou"] == pytest.approx((1.0 + (0.5 + 0.0) / 2) / 2)
     assert scores["two_class_miou"] == pytest.approx((6 / 8 + 0 / 2) / 2)
+
+
+def test_filling_a_missed_lesion_turns_its_false_negatives_into_true_positives(tmp_path):
+    # Left half red skin with a dark 8 x 8 "lesion" inside it (truth: skin); right half dark.
+    photo = half_red_photo(128, 128)
+    photo[40:48, 20:28, 0] = 20
+    write_pair(tmp_path / "lesion", "closeup", photo, _left_half(128, 128))
+    pairs = read_folder(tmp_path / "lesion")
+    plain, _ = evaluate_pairs(red_detector(), pairs, fill_holes=0)
+    filled, summary = evaluate_pairs(red_detector(), pairs, fill_holes=0.005)
+    missed = int(plain.loc[0, "fn"])
+    # The lesion is missed (under 81 pixels, int(0.005 * 128 * 128)), the dark half is not skin.
+    assert 0 < missed < 81 and plain.loc[0, "fp"] == 0
+    assert plain.loc[0, "tp"] == 64 * 128 - missed
+    assert (filled.loc[0, "tp"], filled.loc[0, "fp"], filled.loc[0, "fn"]) == (64 * 128, 0, 0)
+    assert filled.loc[0, "jaccard"] == 1.0 > plain.loc[0, "jaccard"]
+    assert summary["pixel_recall"] == 1.0
+    with pytest.raises(ValueError, match="Received: fill_holes=-0.1"):
+        evaluate_pairs(red_detector(), pairs, fill_holes=-0.1)
+
+
+def test_cli_evaluate_records_the_fill_it_scored_with(known_dataset, red_weights, capsys):
+    for flags, recorded in (([], 0.005), (["--fill-holes", "0"], 0.0)):
+        assert main(["evaluate", "--data", str(known_dataset), "--weights", str(red_weights), *flags]) == 0
+        assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["fill_holes"] == recorded
+    assert main(["evaluate", "--data", str(known_dataset), "--fill-holes", "1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "fill_holes=1.0" in error

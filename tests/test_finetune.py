@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from skin_segmentation.cli import main
+from skin_segmentation.data.readers import read_dataset
 from skin_segmentation.data.sample import sample_datasets
+from skin_segmentation.data.splits_file import read_splits
+from skin_segmentation.evaluation import evaluate_pairs, set_scores
 from skin_segmentation.finetune import fine_tune
 from skin_segmentation.models import build_model
 from skin_segmentation.profiles import get_profile
@@ -53,8 +56,15 @@ def test_train_init_trains_at_the_init_networks_size(tiny_network, profile_at_64
 def test_fine_tune_reports_scores_before_and_after_on_held_out_pairs(tiny_network, tmp_path):
     abdomen = sample_datasets()[1]
     profile = get_profile("finetune").replace(epochs=2, patience=1, epoch_images=8, batch_size=4)
-    result = fine_tune(abdomen, tmp_path / "ft", weights=tiny_network, profile=profile, verbose=0)
+    result = fine_tune(abdomen, tmp_path / "ft", weights=tiny_network, profile=profile, verbose=0,
+                       fill_holes=0.005)
     scores = json.loads((tmp_path / "ft" / "finetune_scores.json").read_text())
+    assert scores["fill_holes"] == 0.005
+    # "before" is the starting network's score with the fill, as `skinseg predict` writes masks.
+    held_out = set(read_splits(tmp_path / "ft" / "splits.json")["validation"])
+    pairs = [pair for pair in read_dataset(abdomen) if pair.stem in held_out]
+    filled = set_scores(evaluate_pairs(load_skin_model(tiny_network), pairs, fill_holes=0.005)[0])
+    assert scores["before"]["two_class_miou"] == pytest.approx(filled["two_class_miou"])
     assert result.held_out == scores["held_out"] > 0
     assert result.trained_on + result.held_out == len(list((abdomen / "images").iterdir()))
     for when in ("before", "after"):
@@ -62,6 +72,14 @@ def test_fine_tune_reports_scores_before_and_after_on_held_out_pairs(tiny_networ
         assert scores[when]["n"] == result.held_out
     assert (tmp_path / "ft" / "model.keras").is_file()
     assert result.table()[0] == "| score | before | after |"
+
+
+def test_a_fill_outside_zero_to_one_is_a_one_line_error(tmp_path, capsys):
+    abdomen = sample_datasets()[1]
+    assert main(["finetune", "--data", str(abdomen), "--out", str(tmp_path / "ft"),
+                 "--fill-holes", "1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.splitlines() == [error] and "fill_holes=1.0" in error
 
 
 def test_the_model_cards_train_command_parses_with_the_real_parser():

@@ -21,6 +21,7 @@ from skin_segmentation.inference import (
     predict_confidence,
     predict_files,
 )
+from skin_segmentation.postprocess import DEFAULT_FILL_HOLES, fill_small_holes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +94,7 @@ def test_masks_have_exactly_each_photos_size(photos, tiny_weights, tmp_path, cap
         image = load_image(root / name)
         assert image.shape[:2] == size
         expected = confidence_to_mask(predict_confidence(model, [image])[0])
-        np.testing.assert_array_equal(values, expected)
+        np.testing.assert_array_equal(values, fill_small_holes(expected, DEFAULT_FILL_HOLES))
 
 
 def test_a_folder_is_every_image_in_it_sorted(photos, tiny_weights, tmp_path):
@@ -248,3 +249,36 @@ def test_overlay_checks_its_inputs():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_fill_holes_fills_the_masks_and_overlays_by_default_and_0_turns_it_off(tiny_weights, tmp_path, capsys):
+    import keras
+
+    from skin_segmentation.data.examples import example_photos
+
+    model = keras.models.load_model(tiny_weights, compile=False)
+    photos = example_photos()
+    thresholded = [confidence_to_mask(confidence)
+                   for confidence in predict_confidence(model, [load_image(p) for p in photos])]
+    changed = 0
+    for flags, fraction in (([], DEFAULT_FILL_HOLES), (["--fill-holes", "0"], 0.0)):
+        out = tmp_path / f"fill_{fraction}"
+        assert main(["predict", "--examples", "--out", str(out), "--weights", str(tiny_weights), *flags]) == 0
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert summary["fill_holes"] == fraction and summary["n"] == len(photos)
+        for photo, mask in zip(photos, thresholded):
+            expected = fill_small_holes(mask, fraction)
+            written = np.asarray(Image.open(out / f"{Path(photo).stem}_mask.png"))
+            np.testing.assert_array_equal(written, expected)
+            overlay = np.asarray(Image.open(out / f"{Path(photo).stem}_overlay.png"))
+            np.testing.assert_array_equal(overlay, overlay_mask(load_image(photo), expected))
+            changed += int(np.count_nonzero(expected != mask))
+    assert changed > 0  # the seeded tiny network leaves small holes in the examples
+
+
+def test_a_fill_outside_zero_to_one_is_a_one_line_error(tiny_weights, tmp_path, capsys):
+    assert main(["predict", "--examples", "--out", str(tmp_path / "out"), "--weights", str(tiny_weights),
+                 "--fill-holes", "-1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.splitlines() == [error] and "fill_holes=-1.0" in error
+    assert not (tmp_path / "out").exists()

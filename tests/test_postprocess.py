@@ -1,0 +1,73 @@
+"""`postprocess.fill_small_holes`: non-skin islands under a share of the mask become skin."""
+
+import numpy as np
+import pytest
+
+from skin_segmentation.postprocess import DEFAULT_FILL_HOLES, fill_small_holes
+
+
+def all_skin_with_hole(side, top=40, left=40, size=100):
+    """A `size` x `size` all-skin uint8 mask (0/255) with a `side` x `side` non-skin square."""
+    mask = np.full((size, size), 255, np.uint8)
+    mask[top : top + side, left : left + side] = 0
+    return mask
+
+
+def test_a_hole_under_the_share_is_filled_and_one_over_it_kept():
+    # 100 x 100 at 0.5%: regions of fewer than 50 pixels are filled.
+    small = all_skin_with_hole(5)  # 25 pixels, 0.25%
+    filled = fill_small_holes(small, DEFAULT_FILL_HOLES)
+    assert np.count_nonzero(filled == 0) == 0 and set(np.unique(filled)) == {255}
+    large = all_skin_with_hole(10)  # 100 pixels, 1%
+    np.testing.assert_array_equal(fill_small_holes(large, DEFAULT_FILL_HOLES), large)
+    both = np.minimum(small, all_skin_with_hole(10, top=70, left=70))
+    assert np.count_nonzero(fill_small_holes(both, DEFAULT_FILL_HOLES) == 0) == 100
+
+
+def test_the_threshold_is_strictly_fewer_pixels():
+    # int(0.005 * 10000) = 50: a hole of 49 pixels is filled, one of 50 kept.
+    mask = np.ones((100, 100), np.uint8)
+    mask[10, 10:59] = 0
+    mask[50, 10:60] = 0
+    assert np.count_nonzero(fill_small_holes(mask, 0.005) == 0) == 50
+
+
+def test_a_small_non_skin_region_on_the_border_is_filled_too():
+    mask = all_skin_with_hole(4, top=0, left=96)  # the top-right corner, 16 pixels
+    mask[96:, 30:40] = 0  # a strip along the bottom edge, 40 pixels
+    assert np.count_nonzero(mask == 0) == 56
+    assert np.count_nonzero(fill_small_holes(mask, DEFAULT_FILL_HOLES) == 0) == 0
+
+
+def test_skin_specks_in_background_are_left_alone():
+    mask = np.zeros((100, 100), bool)
+    mask[20, 20] = mask[50:52, 60:62] = True
+    filled = fill_small_holes(mask, DEFAULT_FILL_HOLES)
+    np.testing.assert_array_equal(filled, mask)
+
+
+@pytest.mark.parametrize("dtype, skin", [(bool, True), (np.uint8, 1), (np.uint8, 255)])
+def test_the_dtype_and_the_skin_value_are_kept(dtype, skin):
+    mask = np.full((100, 100), skin, dtype)
+    mask[3:8, 3:8] = 0
+    filled = fill_small_holes(mask, DEFAULT_FILL_HOLES)
+    assert filled.dtype == np.dtype(dtype)
+    assert filled.tolist() == np.full((100, 100), skin, dtype).tolist()
+    assert np.count_nonzero(mask == 0) == 25  # the input is not changed
+
+
+def test_zero_returns_the_mask_itself():
+    mask = all_skin_with_hole(5)
+    assert fill_small_holes(mask, 0) is mask
+    assert fill_small_holes(mask, 0.0) is mask
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.0, float("nan"), "half"])
+def test_a_share_outside_zero_to_one_is_refused_showing_it(fraction):
+    with pytest.raises(ValueError, match=f"Received: fill_holes={fraction!r}".replace("(", r"\(")):
+        fill_small_holes(all_skin_with_hole(5), fraction)
+
+
+def test_a_mask_that_is_not_2d_is_refused():
+    with pytest.raises(ValueError, match=r"shape=\(10, 10, 1\)"):
+        fill_small_holes(np.ones((10, 10, 1), np.uint8), 0.1)
