@@ -42,9 +42,10 @@ def _remove_small_holes(skin, smallest_kept):
     """skimage's `remove_small_holes` filling the holes of fewer than `smallest_kept` pixels."""
     from skimage.morphology import remove_small_holes
 
+    # In place: `skin` is the caller's temporary; its labels (int32) are the peak of memory.
     if "max_size" in inspect.signature(remove_small_holes).parameters:  # scikit-image >= 0.26
-        return remove_small_holes(skin, max_size=smallest_kept - 1)
-    return remove_small_holes(skin, area_threshold=smallest_kept)
+        return remove_small_holes(skin, max_size=smallest_kept - 1, out=skin)
+    return remove_small_holes(skin, area_threshold=smallest_kept, out=skin)
 
 
 def fill_small_holes(mask, max_fraction):
@@ -89,10 +90,9 @@ def fill_small_holes(mask, max_fraction):
     smallest_kept = int(max_fraction * mask.size)
     if smallest_kept < 2:
         return mask
-    skin = mask != 0
-    filled = _remove_small_holes(skin, smallest_kept)
+    filled = _remove_small_holes(mask != 0, smallest_kept)
     if mask.dtype == bool:
         return filled
     result = mask.copy()
-    result[filled & ~skin] = mask.max()
+    result[filled] = mask.max()
     return result

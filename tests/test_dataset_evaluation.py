@@ -33,9 +33,10 @@ def test_all_skin_scores_each_sample_photo_by_its_skin_fraction():
     pixels = sum(mask.size for mask in masks.values())
     assert summary["pooled_jaccard"] == pytest.approx(skin / pixels)
     assert summary["n"] == len(masks) == 100 and summary["pixel_recall"] == 1.0
-    assert list(summary)[8:] == ["data", "split", "model", "weights", "problems", "problem_count",
-                                 "problems_csv"]
+    assert list(summary)[8:] == ["data", "split", "model", "weights", "fill_holes", "problems",
+                                 "problem_count", "problems_csv"]
     assert summary["model"] == "all_skin" and summary["weights"] is None and markdown == []
+    assert summary["fill_holes"] == 0.0  # the library's default: no post-processing
 
 
 def test_the_split_and_where_it_came_from(tmp_path):
