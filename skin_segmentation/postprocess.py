@@ -8,11 +8,9 @@ photograph into skin. `skinseg predict`, `evaluate` and `finetune` apply it
 with `DEFAULT_FILL_HOLES` unless told otherwise; the library's default is off,
 and Table I (`replicate`) never post-processes, as the paper does not.
 
-NumPy and scikit-image are imported when a mask is filled, so that the command
+NumPy and SciPy are imported when a mask is filled, so that the command
 line's parser reads `DEFAULT_FILL_HOLES` without loading either.
 """
-
-import inspect
 
 # Measured on the stage-1 network at native resolution: experiments/robust_recipe.md
 # ("Post-processing").
@@ -38,21 +36,24 @@ def check_fill_fraction(max_fraction):
     return fraction
 
 
-def _remove_small_holes(skin, smallest_kept):
-    """skimage's `remove_small_holes` filling the holes of fewer than `smallest_kept` pixels."""
-    from skimage.morphology import remove_small_holes
+def _small_holes(mask, smallest_kept):
+    """A bool map of the non-skin pixels in 4-connected regions of fewer than `smallest_kept` pixels."""
+    import numpy as np
+    from scipy import ndimage
 
-    # In place: `skin` is the caller's temporary; its labels (int32) are the peak of memory.
-    if "max_size" in inspect.signature(remove_small_holes).parameters:  # scikit-image >= 0.26
-        return remove_small_holes(skin, max_size=smallest_kept - 1, out=skin)
-    return remove_small_holes(skin, area_threshold=smallest_kept, out=skin)
+    # scipy's labels are int32, 4 bytes a pixel: the peak of memory on a large photograph,
+    # about what writing its overlay takes (experiments/large_photos.md).
+    labels, _ = ndimage.label(mask == 0)
+    small = np.bincount(labels.ravel()) < smallest_kept
+    small[0] = False  # label 0 is the skin
+    return small[labels]
 
 
 def fill_small_holes(mask, max_fraction):
     """Turn every non-skin region smaller than `max_fraction` of the mask into skin.
 
-    A region is a 4-connected set of non-skin pixels (scikit-image's
-    `remove_small_holes` with its default connectivity); one that touches the
+    A region is a 4-connected set of non-skin pixels (`scipy.ndimage.label`,
+    as scikit-image's `remove_small_holes` counts them); one that touches the
     mask's border is filled too when it is small enough (a sliver of
     background at the edge of a close-up). Skin regions, however small, are
     left as they are.
@@ -90,9 +91,9 @@ def fill_small_holes(mask, max_fraction):
     smallest_kept = int(max_fraction * mask.size)
     if smallest_kept < 2:
         return mask
-    filled = _remove_small_holes(mask != 0, smallest_kept)
-    if mask.dtype == bool:
-        return filled
-    result = mask.copy()
-    result[filled] = mask.max()
-    return result
+    holes = _small_holes(mask, smallest_kept)
+    if not holes.any():
+        return mask
+    filled = mask.copy()
+    filled[holes] = True if mask.dtype == bool else mask.max()
+    return filled

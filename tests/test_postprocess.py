@@ -71,3 +71,19 @@ def test_a_share_outside_zero_to_one_is_refused_showing_it(fraction):
 def test_a_mask_that_is_not_2d_is_refused():
     with pytest.raises(ValueError, match=r"shape=\(10, 10, 1\)"):
         fill_small_holes(np.ones((10, 10, 1), np.uint8), 0.1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fills_what_scikit_images_remove_small_holes_fills(seed):
+    from skimage.morphology import remove_small_holes
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((120, 90)) < 0.6  # many holes and specks of every size
+    smallest_kept = int(0.005 * mask.size)
+    try:  # scikit-image >= 0.26: holes of at most `max_size` pixels
+        expected = remove_small_holes(mask, max_size=smallest_kept - 1)
+    except TypeError:  # before: holes of fewer than `area_threshold` pixels
+        expected = remove_small_holes(mask, area_threshold=smallest_kept)
+    filled = fill_small_holes(mask, 0.005)
+    assert filled.sum() > mask.sum()
+    np.testing.assert_array_equal(filled, expected)
