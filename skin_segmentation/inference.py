@@ -341,7 +341,8 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
             del images
             while loaded:  # each photograph is let go as soon as it is written
                 path, image = loaded.pop(0)
-                mask = fill_small_holes(resized_mask(confidences.pop(0), *image.shape[:2]), fill_holes)
+                mask = resized_mask(confidences.pop(0), *image.shape[:2])
+                mask = fill_small_holes(mask, fill_holes, in_place=True)
                 mask_path, overlay_path = output_paths(out_dir, path)
                 overlay = overlay_mask(image, mask)
                 del image

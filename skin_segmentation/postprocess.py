@@ -41,15 +41,22 @@ def _small_holes(mask, smallest_kept):
     import numpy as np
     from scipy import ndimage
 
-    # scipy's labels are int32, 4 bytes a pixel: the peak of memory on a large photograph,
-    # about what writing its overlay takes (experiments/large_photos.md).
-    labels, _ = ndimage.label(mask == 0)
-    small = np.bincount(labels.ravel()) < smallest_kept
+    # The labels are the peak of memory on a large photograph: 2 bytes a pixel while a
+    # mask has fewer than 65536 non-skin regions (a network's upsampled map has a few),
+    # else 4 (experiments/large_photos.md).
+    non_skin = mask == 0
+    try:
+        labels, count = ndimage.label(non_skin, output=np.uint16)
+    except RuntimeError:  # "insufficient bit-depth": too many regions for uint16
+        labels, count = ndimage.label(non_skin, output=np.int32)
+    del non_skin
+    # Region sizes without `np.bincount`, which would copy the labels to int64.
+    small = ndimage.histogram(labels, 0, count, count + 1) < smallest_kept
     small[0] = False  # label 0 is the skin
     return small[labels]
 
 
-def fill_small_holes(mask, max_fraction):
+def fill_small_holes(mask, max_fraction, in_place=False):
     """Turn every non-skin region smaller than `max_fraction` of the mask into skin.
 
     A region is a 4-connected set of non-skin pixels (`scipy.ndimage.label`,
@@ -63,11 +70,15 @@ def fill_small_holes(mask, max_fraction):
             0 and 255 (`masks.resized_mask`).
         max_fraction: a region of fewer than `int(max_fraction * mask.size)`
             pixels is filled; in [0, 1). `0` turns the fill off.
+        in_place: fill `mask` itself (an array of the caller's it no longer
+            needs unfilled) instead of a copy: one mask less in memory on a
+            large photograph.
 
     Returns:
         A mask of `mask`'s dtype, the filled pixels set to `mask`'s skin value
         (its maximum). `mask` itself when nothing can be filled
-        (`int(max_fraction * mask.size) < 2`, e.g. `max_fraction == 0`).
+        (`int(max_fraction * mask.size) < 2`, e.g. `max_fraction == 0`) or
+        with `in_place`.
 
     Raises:
         ValueError: `max_fraction` is not in [0, 1), or `mask` is not 2-D.
@@ -94,6 +105,6 @@ def fill_small_holes(mask, max_fraction):
     holes = _small_holes(mask, smallest_kept)
     if not holes.any():
         return mask
-    filled = mask.copy()
+    filled = mask if in_place else mask.copy()
     filled[holes] = True if mask.dtype == bool else mask.max()
     return filled

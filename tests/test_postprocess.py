@@ -87,3 +87,17 @@ def test_fills_what_scikit_images_remove_small_holes_fills(seed):
     filled = fill_small_holes(mask, 0.005)
     assert filled.sum() > mask.sum()
     np.testing.assert_array_equal(filled, expected)
+
+
+def test_more_regions_than_sixteen_bit_labels_hold_are_filled_all_the_same():
+    mask = np.ones((600, 600), bool)
+    mask[::2, ::2] = False  # 90,000 one-pixel holes: more than 65,535 labels
+    assert fill_small_holes(mask, DEFAULT_FILL_HOLES).all()
+
+
+def test_in_place_fills_the_callers_array_and_the_default_leaves_it_alone():
+    mask = np.ones((100, 100), "uint8")
+    mask[40:45, 40:45] = 0
+    filled = fill_small_holes(mask, DEFAULT_FILL_HOLES)
+    assert filled.all() and mask.sum() == 100 * 100 - 25
+    assert fill_small_holes(mask, DEFAULT_FILL_HOLES, in_place=True) is mask and mask.all()
