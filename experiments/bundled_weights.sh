@@ -43,13 +43,16 @@ skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-tra
 python -c "import keras; keras.saving.load_model('runs/fixed-all/model.keras', compile=False).save('weights/unet.keras')"
 cp runs/fixed-all/splits.json weights/unet_splits.json
 
-# 6. The model card's metrics, at native resolution, on images the weights never saw.
+# 6. The model card's metrics, at native resolution, on images the weights never saw: the
+#    network's own masks (--fill-holes 0); the card gives the default post-processing's
+#    figures beside them (experiments/robust_recipe.md, "Post-processing").
 mkdir -p weights/metrics
-skinseg evaluate --data "$TARGET" --split eval --out weights/metrics/abdomen_eval.csv
-skinseg evaluate --data "$TARGET" --split eval --by tone --report weights/metrics/abdomen_eval_by_tone
+skinseg evaluate --data "$TARGET" --split eval --fill-holes 0 --out weights/metrics/abdomen_eval.csv
+skinseg evaluate --data "$TARGET" --split eval --fill-holes 0 --by tone \
+    --report weights/metrics/abdomen_eval_by_tone
 for name in sfa fasseg hgr_subset ecu ccp negatives_indoor; do
     skinseg evaluate --data "$DATA/$name" --splits weights/unet_splits.json --split held_out \
-        --out "weights/metrics/${name}_held_out.csv"
+        --fill-holes 0 --out "weights/metrics/${name}_held_out.csv"
 done
 # Clinical close-ups, cross-validated from step 4's network (which never saw them).
 python experiments/generalization.py --skip-loso --data-root "$DATA" \
