@@ -227,7 +227,7 @@ def _prediction(confidence, fill_holes):
     """What is scored: `confidence` itself, or its mask with small holes filled."""
     if not fill_holes:
         return confidence
-    return fill_small_holes(confidence >= metrics.THRESHOLD, fill_holes)
+    return fill_small_holes(confidence >= metrics.THRESHOLD, fill_holes, in_place=True)
 
 
 def _score_row(name, pair, mask, confidence):
