@@ -17,7 +17,9 @@ Usage (from the repository root):
 It prints one line per model and set and writes the per-set scores as CSV
 (`evaluation.set_scores`: pooled and per-image two-class mIoU, Jaccard, pixel
 F1, precision, recall; and the share of pixels called skin), and the per-image
-rows beside it. `--baselines ""` scores the networks alone.
+rows beside it. `--baselines ""` scores the networks alone. `--fill-holes 0.005`
+scores them after `skinseg predict`'s default post-processing; the default, 0,
+scores what the networks themselves predict.
 """
 
 import argparse
@@ -30,6 +32,7 @@ from skin_segmentation.comparison import (
     score_sets,
     write_comparison,
 )
+from skin_segmentation.postprocess import check_fill_fraction
 
 
 def main():
@@ -42,7 +45,15 @@ def main():
     parser.add_argument("--baselines", default=",".join(BASELINES),
                         help="colour baselines scored beside the networks, comma-separated "
                              "(default: %(default)s; empty for none)")
+    parser.add_argument("--fill-holes", type=float, default=0.0, metavar="FRACTION",
+                        help="fill predicted non-skin regions smaller than this share of the "
+                             "photograph before scoring (postprocess.fill_small_holes; "
+                             "default %(default)s: none)")
     args = parser.parse_args()
+    try:
+        check_fill_fraction(args.fill_holes)
+    except ValueError as error:
+        parser.error(f"--fill-holes: {error}")
 
     detectors = load_detectors(args.models, [name for name in args.baselines.split(",") if name])
     if not detectors:
@@ -58,7 +69,8 @@ def main():
         print({key: round(value, 4) if isinstance(value, float) else value
                for key, value in row.items()}, flush=True)
 
-    write_comparison(args.out, *score_sets(detectors, sets, progress=True, report=report))
+    write_comparison(args.out, *score_sets(detectors, sets, progress=True, report=report,
+                                           fill_holes=args.fill_holes))
 
 
 if __name__ == "__main__":

@@ -101,7 +101,10 @@ def summarize(per_image):
 
     Returns:
         A dict: `pooled_jaccard`, `pooled_dice`, `mean_jaccard`, `mean_dice`,
-        `pixel_precision`, `pixel_recall`, `pixel_f1`, `n`.
+        `pixel_precision`, `pixel_recall`, `pixel_f1`, `n`; and, when
+        `per_image` has each image's `height` and `width`, the two-class mIoU
+        pooled and per image (`two_class_miou`, `mean_two_class_miou`, as
+        `set_scores`).
 
     Example:
     >>> import pandas as pd
@@ -114,7 +117,7 @@ def summarize(per_image):
     tp, fp, fn = (int(per_image[column].sum()) for column in ("tp", "fp", "fn"))
     precision, recall, f1 = metrics.pixel_f1(tp, fp, fn)
     pooled_jaccard, pooled_dice = metrics.pooled_scores(tp, fp, fn)
-    return {
+    summary = {
         "pooled_jaccard": pooled_jaccard,
         "pooled_dice": pooled_dice,
         "mean_jaccard": float(per_image["jaccard"].mean()),
@@ -122,8 +125,13 @@ def summarize(per_image):
         "pixel_precision": float(precision),
         "pixel_recall": float(recall),
         "pixel_f1": float(f1),
-        "n": int(len(per_image)),
     }
+    if {"height", "width"} <= set(per_image.columns):
+        scores = set_scores(per_image)
+        summary.update(two_class_miou=scores["two_class_miou"],
+                       mean_two_class_miou=scores["mean_two_class_miou"])
+    summary["n"] = int(len(per_image))
+    return summary
 
 
 def set_scores(per_image):

@@ -33,7 +33,12 @@ def test_all_skin_scores_each_sample_photo_by_its_skin_fraction():
     pixels = sum(mask.size for mask in masks.values())
     assert summary["pooled_jaccard"] == pytest.approx(skin / pixels)
     assert summary["n"] == len(masks) == 100 and summary["pixel_recall"] == 1.0
-    assert list(summary)[8:] == ["data", "split", "model", "weights", "fill_holes", "problems",
+    # All skin: a photograph's non-skin IoU is 0 (1 / 2 of its skin IoU in the mean), unless
+    # it is all skin, where non-skin is absent and left out.
+    fractions = expected.to_numpy()
+    expected_miou = np.where(fractions == 1.0, 1.0, fractions / 2).mean()
+    assert summary["mean_two_class_miou"] == pytest.approx(expected_miou)
+    assert list(summary)[10:] == ["data", "split", "model", "weights", "fill_holes", "problems",
                                  "problem_count", "problems_csv"]
     assert summary["model"] == "all_skin" and summary["weights"] is None and markdown == []
     assert summary["fill_holes"] == 0.0  # the library's default: no post-processing

@@ -114,6 +114,10 @@ def test_evaluate_pairs_gives_the_counts_worked_out_by_hand(known_dataset):
     jaccard = summary["pooled_jaccard"]
     assert summary["pooled_dice"] == pytest.approx(2 * jaccard / (1 + jaccard), rel=1e-12)
     assert summary["mean_dice"] != pytest.approx(2 * summary["mean_jaccard"] / (1 + summary["mean_jaccard"]))
+    # Two-class mIoU per image: a (1/3 + 1/3) / 2, b 1, c (0 + 512/1024) / 2, d (1/2 + 0) / 2;
+    # pooled over 22528 pixels (tn 6144): skin 9728/16384, non-skin 6144/12800.
+    assert summary["mean_two_class_miou"] == pytest.approx((1 / 3 + 1 + 0.25 + 0.25) / 4)
+    assert summary["two_class_miou"] == pytest.approx((9728 / 16384 + 6144 / 12800) / 2)
 
 
 def test_cli_writes_the_csv_and_one_json_line(known_dataset, red_weights, tmp_path, capsys):
@@ -128,6 +132,7 @@ def test_cli_writes_the_csv_and_one_json_line(known_dataset, red_weights, tmp_pa
     assert summary["n"] == 4 and summary["split"] == "all"
     assert summary["mean_jaccard"] == pytest.approx(11 / 24)
     assert summary["pixel_f1"] == pytest.approx(19456 / 26112)
+    assert summary["mean_two_class_miou"] == pytest.approx((1 / 3 + 1 + 0.25 + 0.25) / 4)
     assert summary["weights"] == str(red_weights)
     table = pd.read_csv(out)
     assert list(table.columns) == list(PER_IMAGE_COLUMNS)
