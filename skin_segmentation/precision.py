@@ -9,8 +9,6 @@ from; `cpu_has_bfloat16` (from `cpu_flags`) tells a benchmark whether the CPU
 computes in bfloat16 natively.
 """
 
-from pathlib import Path
-
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
@@ -27,13 +25,9 @@ def gpu_compute_capabilities():
 
 def cpu_flags():
     """The CPU's feature flags from `/proc/cpuinfo` (empty where it is absent)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
+    from skin_segmentation.system import cpuinfo_value
+
+    return set((cpuinfo_value("flags") or "").split())
 
 
 def cpu_has_bfloat16():

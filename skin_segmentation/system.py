@@ -12,6 +12,24 @@ from pathlib import Path
 import keras
 
 
+def cpuinfo_value(key):
+    """The value of the first `/proc/cpuinfo` line named `key`, or None where there is none.
+
+    Example:
+    >>> flags = cpuinfo_value("flags")
+    >>> flags is None or isinstance(flags, str)
+    True
+    """
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            name, separator, value = line.partition(":")
+            if separator and name.strip() == key:
+                return value.strip()
+    except OSError:
+        pass
+    return None
+
+
 def cpu_model_and_cores():
     """The CPU's model name (from /proc/cpuinfo where there is one) and usable cores.
 
@@ -20,14 +38,7 @@ def cpu_model_and_cores():
     >>> isinstance(model, str) and cores >= 1
     True
     """
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpuinfo_value("model name") or platform.processor() or platform.machine()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return model, cores
 
