@@ -25,6 +25,7 @@ scores what the networks themselves predict.
 import argparse
 from pathlib import Path
 
+from skin_segmentation.cli.arguments import add_fill_holes
 from skin_segmentation.comparison import (
     BASELINES,
     comparison_sets,
@@ -45,10 +46,7 @@ def main():
     parser.add_argument("--baselines", default=",".join(BASELINES),
                         help="colour baselines scored beside the networks, comma-separated "
                              "(default: %(default)s; empty for none)")
-    parser.add_argument("--fill-holes", type=float, default=0.0, metavar="FRACTION",
-                        help="fill predicted non-skin regions smaller than this share of the "
-                             "photograph before scoring (postprocess.fill_small_holes; "
-                             "default %(default)s: none)")
+    add_fill_holes(parser, default=0.0)
     args = parser.parse_args()
     try:
         check_fill_fraction(args.fill_holes)

@@ -21,13 +21,21 @@ def split_names(value):
     return [] if value.strip().lower() == "none" else split_dirs(value)
 
 
-def add_fill_holes(parser):
-    """Add `--fill-holes FRACTION` (default `postprocess.DEFAULT_FILL_HOLES`) to a command."""
+def add_fill_holes(parser, default=None):
+    """Add `--fill-holes FRACTION` to a command.
+
+    Args:
+        parser: the command's `argparse` parser.
+        default: the share filled when the flag is not given (default
+            `postprocess.DEFAULT_FILL_HOLES`; `0` for scripts that score the
+            network's own masks).
+    """
     from skin_segmentation.postprocess import DEFAULT_FILL_HOLES
 
+    default = DEFAULT_FILL_HOLES if default is None else default
     parser.add_argument(
-        "--fill-holes", type=float, default=DEFAULT_FILL_HOLES, metavar="FRACTION",
+        "--fill-holes", type=float, default=default, metavar="FRACTION",
         help=f"turn non-skin regions smaller than this share of the photograph into skin (small "
              f"islands inside skin are lesions, moles or shadows the network missed); 0 turns it "
-             f"off; Table I never post-processes (default {DEFAULT_FILL_HOLES})",
+             f"off; Table I never post-processes (default {default})",
     )
