@@ -18,9 +18,9 @@ same code and differ only in numbers:
   random weights (`warmup_epochs`: such a network says "all skin" for its first
   150-250 steps), a pool of at most 320 in the paper's proportions
   (experiments/table1.md; its earlier versions: experiments/profiles/quick_v*.json).
-- `cpu`: `paper` on a 2-core CPU's budget for the U-Net's row (about three
-  hours): epochs of 416 images (26 steps), at most 25, patience 5, watched from
-  epoch 9 as in `quick`.
+- `cpu`: `paper` on a 2-core CPU's budget for the U-Net's row (a few hours):
+  epochs of 416 images (26 steps), at most 50, patience 5, watched from epoch 9
+  as in `quick`.
 - `tiny`: a few images at 32x32 through miniature networks, for tests.
 """
 
@@ -122,7 +122,9 @@ PROFILES = {
     ),
     "cpu": _PAPER.replace(
         name="cpu",
-        epochs=25,
+        # 1300 steps: at 128 px direct training calls everything skin for more than 650
+        # (experiments/table1.md); the first row ran with 25 (experiments/profiles/cpu_v1.json).
+        epochs=50,
         patience=5,
         warmup_epochs=8,
         epoch_images=416,

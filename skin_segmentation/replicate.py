@@ -6,10 +6,12 @@
 (`tables`) with notes on the profile, the data and the device above them, and
 their figures (`plots`: `table1.png`, `training_curves.png`). A cell whose
 `record.h5` exists is not run again, so an interrupted `replicate` is continued
-by running the same command again.
+by running the same command again; with a profile whose epoch cap was raised,
+the same command continues every cell's training to the new cap.
 """
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from skin_segmentation.scenarios import (
 )
 from skin_segmentation.system import describe_device
 from skin_segmentation.tables import BASELINES_NAME, write_results_tables
+from skin_segmentation.training.identity import CAP_FIELD, identity_difference
 
 SPLITS_NAME = "splits.json"
 # Baselines in Table I's rows, for scale: no training, milliseconds at the cells' size.
@@ -178,7 +181,7 @@ def _run_cells(replication, cells):
             pretrained = None  # each preset pre-trains, or reloads, its own
         prefix = f"[{index}/{len(cells)}] {preset} {scenario}"
         path = record_path(out_dir, preset, scenario)
-        if path.is_file():
+        if path.is_file() and not _cap_raised_since(path, replication.profile, prefix):
             print(f"{prefix}: done earlier, {_scores_text(read_record(path, arrays=False))} "
                   f"({path})", flush=True)
         else:
@@ -190,6 +193,29 @@ def _run_cells(replication, cells):
                   f"{_time_left(cell_seconds, seconds, cells[index:], out_dir)}", flush=True)
         if index == len(cells) or preset != cells[index][0]:
             _release_memory()
+
+
+def _cap_raised_since(path, profile, prefix):
+    """Whether the cell recorded at `path` was made with another epoch cap than `profile`'s.
+
+    Such a cell is run again: its training continues to the new cap
+    (`training.train`). A record made with another profile in any other field
+    is refused, since a table mixing two profiles would compare nothing.
+    """
+    recorded = read_record(path, arrays=False)["config"].get("profile")
+    current = json.loads(json.dumps(profile.to_config()))
+    difference = identity_difference({"profile": recorded}, {"profile": current})
+    if difference is None:
+        return False
+    field, old, new = difference
+    if field != CAP_FIELD:
+        raise ValueError(
+            f"{path}: this cell was recorded with {field} {old!r}, this run asks for {new!r}. "
+            f"Run the same profile again, or use another --out folder."
+        )
+    print(f"{prefix}: recorded with a cap of {old} epochs, this profile's is {new}: "
+          f"continuing its training.", flush=True)
+    return True
 
 
 def replicate(

@@ -33,7 +33,7 @@ from skin_segmentation import metrics
 from skin_segmentation.atomic_files import write_csv_atomic
 from skin_segmentation.models import PRESETS, standardization_of
 from skin_segmentation.records import write_record
-from skin_segmentation.training import TrainResult, train, weights_fingerprint
+from skin_segmentation.training import TrainResult, read_state, train, weights_fingerprint
 
 PRETRAINED_DIR = "pretrained"
 
@@ -166,20 +166,36 @@ def train_cell(preset, scenario, splits, out_dir, profile, pretrained, seed, str
     learning_rate = profile.fine_tune_learning_rate if fine_tuning else profile.learning_rate
     pretrained_path = out_dir / PRETRAINED_DIR / preset / "model.keras"
     init_weights = str(pretrained_path) if fine_tuning else None
+    run_dir = out_dir / preset / scenario
     result = train(
         preset,
         splits["target_train"],
         splits["target_validation"],
-        out_dir / preset / scenario,
+        run_dir,
         profile,
         learning_rate=learning_rate,
         init_weights=init_weights,
         resume=True,
+        overwrite=fine_tuning and _tuned_from_other_weights(run_dir, pretrained),
         strategy=strategy,
         seed=seed,
         verbose=verbose,
     )
     return CellRun(result, learning_rate, init_weights, "target_train", "target_validation"), pretrained
+
+
+def _tuned_from_other_weights(run_dir, pretrained):
+    """Whether the fine-tuning run in `run_dir` started from other weights than `pretrained`'s.
+
+    It did when the pre-training changed after it (continued to a higher epoch
+    cap): such a run is trained again, from the new pre-trained weights.
+    """
+    started_from = (read_state(run_dir) or {}).get("initial_weights_sha256")
+    if started_from is None or started_from == weights_fingerprint(pretrained.model):
+        return False
+    print(f"{run_dir}: started from other pre-trained weights than today's; training it again.",
+          flush=True)
+    return True
 
 
 def write_cell(path, run, preset, scenario, *, profile, seed, splits, evaluation, per_image,

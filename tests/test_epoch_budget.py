@@ -112,7 +112,7 @@ def test_cpu_profile_is_the_paper_profile_on_a_step_budget():
     assert cpu.image_size == 128 and cpu.model_overrides == {}
     # One pass over the shared pool's 414 training images, five over the target's 80.
     assert cpu.steps_per_epoch(414) == cpu.steps_per_epoch(80) == 26
-    assert cpu.epochs * 26 == 650 and cpu.patience * 26 == 130
+    assert cpu.epochs * 26 == 1300 and cpu.patience * 26 == 130
     assert cpu.warmup_epochs * 26 == 208
     assert "unet" in PRESETS
 

@@ -74,11 +74,12 @@ def test_resume_with_another_profile_network_seed_or_data_is_refused(run, capsys
 
 
 def test_resume_with_one_profile_field_changed_names_that_field(run, tmp_path, capsys):
+    # The epoch cap is the one field that may change (tests/test_epoch_cap.py).
     before = snapshot(run)
-    longer = tmp_path / "tiny.json"  # the same name, one more epoch
-    longer.write_text(json.dumps({"base": "tiny", "name": "tiny", "epochs": 3}))
-    assert main(train_args(run, "--resume", profile=longer)) == 2
-    assert "the run there has profile.epochs 2, this one asks for 3" in capsys.readouterr().err
+    patient = tmp_path / "tiny.json"  # the same name, another patience
+    patient.write_text(json.dumps({"base": "tiny", "name": "tiny", "patience": 4}))
+    assert main(train_args(run, "--resume", profile=patient)) == 2
+    assert "the run there has profile.patience 1, this one asks for 4" in capsys.readouterr().err
     assert snapshot(run) == before
 
 

@@ -14,7 +14,10 @@ the `identity` of its run:
 `check_run_folder` reads it before anything is written. A folder that holds a
 run is refused unless the run is resumed (with the same identity: another
 profile, network, input size, seed or data is refused, naming the field and
-both values) or overwritten (the old run's files are deleted first).
+both values) or overwritten (the old run's files are deleted first). The one
+field a resumed run may change is the profile's epoch cap (`CAP_FIELD`): a
+higher cap continues the run, one that stopped at its old cap too
+(`state.change_epoch_cap`).
 """
 
 import hashlib
@@ -32,6 +35,8 @@ from skin_segmentation.training.state import (
 )
 
 IDENTITY_FIELDS = ("profile", "network", "input_size", "seed", "data_sha256")
+# The profile field a resumed run may change.
+CAP_FIELD = "profile.epochs"
 # What makes a folder a run folder (with `checkpoint/`). `splits.json` alone does
 # not: `skinseg train` writes it just before training starts.
 RUN_FILES = (MODEL_NAME, HISTORY_NAME, HISTOGRAM_NAME)
@@ -107,11 +112,12 @@ def _recorded_identity(state):
             "seed": state.get("seed")}
 
 
-def identity_difference(recorded, identity):
+def identity_difference(recorded, identity, ignore=()):
     """The first field in which two identities differ: `(field, recorded, new)`, or `None`.
 
     A profile is compared field by field (`profile.epochs`); a field only one of
-    them records, or data fingerprinted in only one, is not compared.
+    them records, data fingerprinted in only one, or a field named in `ignore`
+    is not compared.
 
     Example:
     >>> from skin_segmentation.profiles import get_profile
@@ -119,6 +125,8 @@ def identity_difference(recorded, identity):
     >>> longer = run_identity("unet", get_profile("tiny").replace(epochs=9), 0, [], [])
     >>> identity_difference(tiny, longer)
     ('profile.epochs', 2, 9)
+    >>> identity_difference(tiny, longer, ignore=[CAP_FIELD]) is None
+    True
     >>> identity_difference(tiny, dict(tiny, network="unet_large"))
     ('network', 'unet', 'unet_large')
     """
@@ -126,9 +134,10 @@ def identity_difference(recorded, identity):
         old, new = recorded.get(field), identity.get(field)
         if field == "profile" and isinstance(old, dict) and isinstance(new, dict):
             for key in ("name", *sorted(set(old) & set(new) - {"name"})):
-                if key in old and key in new and old[key] != new[key]:
-                    return f"profile.{key}" if key != "name" else "profile", old[key], new[key]
-        elif old is not None and new is not None and old != new:
+                name = f"profile.{key}" if key != "name" else "profile"
+                if key in old and key in new and old[key] != new[key] and name not in ignore:
+                    return name, old[key], new[key]
+        elif old is not None and new is not None and old != new and field not in ignore:
             return field, old, new
     return None
 
@@ -157,7 +166,8 @@ def check_run_folder(out_dir, identity, resume=False, overwrite=False):
         out_dir: the run folder (it may not exist yet).
         identity: the `run_identity` of the run about to start, or `None`
             (nothing to compare, e.g. a histogram).
-        resume: continue the run in `out_dir`; its identity must equal `identity`.
+        resume: continue the run in `out_dir`; its identity must equal `identity`,
+            but for the epoch cap (which the caller applies: `state.change_epoch_cap`).
         overwrite: delete the run in `out_dir` (`clear_run`) and start afresh.
 
     Returns:
@@ -182,7 +192,7 @@ def check_run_folder(out_dir, identity, resume=False, overwrite=False):
             f"{out_dir}: already holds a training run{done}. {advice} it over with "
             f"--overwrite (overwrite=True), or choose another output folder."
         )
-    difference = identity_difference(_recorded_identity(state), identity or {})
+    difference = identity_difference(_recorded_identity(state), identity or {}, ignore=[CAP_FIELD])
     if difference:
         field, old, new = difference
         raise ValueError(

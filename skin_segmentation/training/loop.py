@@ -32,6 +32,7 @@ from skin_segmentation.training.identity import check_run_folder, run_identity
 from skin_segmentation.training.state import (
     CHECKPOINT_DIR,
     STATE_NAME,
+    change_epoch_cap,
     finish_run,
     new_state,
     read_history,
@@ -120,6 +121,20 @@ def _load_or_build(model_or_preset, preset, state, checkpoint_dir, profile, lear
     return model, None, initial_fingerprint
 
 
+def _state_to_resume(out_dir, identity, resume, overwrite, epochs):
+    """`check_run_folder`, then the profile's epoch cap given to the run resumed (if any)."""
+    state = check_run_folder(out_dir, identity, resume=resume, overwrite=overwrite)
+    if state is None or state.get("epochs", epochs) == epochs:
+        return state
+    was_finished = state.get("finished")
+    old_cap = state["epochs"]
+    state = change_epoch_cap(out_dir, state, epochs)
+    reopened = " (it had stopped at its cap; training continues)" if (
+        was_finished and not state["finished"]) else ""
+    print(f"{out_dir}: epoch cap {old_cap} -> {epochs}{reopened}.", flush=True)
+    return state
+
+
 def _callbacks(out_dir, state, epochs_done, best_weights, patience, warmup_epochs, verbose):
     """Early stopping (restored when resuming) and the atomic checkpoint that reads it."""
     early_stopping = ResumableEarlyStopping(
@@ -182,7 +197,9 @@ def train(
         resume: continue the run in `out_dir` from its last finished epoch
             (a finished run is loaded and returned as is; with no run there yet,
             training starts fresh). The run there must have this call's profile,
-            network, input size, seed and data (`training.identity`). Without
+            network, input size, seed and data (`training.identity`), except
+            the profile's `epochs`: a higher cap continues the run, also one
+            that stopped at its old cap (`state.change_epoch_cap`). Without
             `resume` or `overwrite`, a folder already holding a run is an error.
         overwrite: delete the run already in `out_dir` and start afresh.
         strategy: a `tf.distribute.Strategy` to build and compile the model in.
@@ -213,7 +230,7 @@ def train(
     preset = _preset_name(model_or_preset)
     _check_not_empty(train_pairs, validation_pairs)
     identity = run_identity(model_or_preset, profile, seed, train_pairs, validation_pairs)
-    state = check_run_folder(out_dir, identity, resume=resume, overwrite=overwrite)
+    state = _state_to_resume(out_dir, identity, resume, overwrite, profile.epochs)
     if state is not None and state.get("finished"):
         return result_from_finished_run(out_dir, state, strategy)
     if learning_rate is None:

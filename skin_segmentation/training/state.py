@@ -19,12 +19,16 @@ each written to a temporary file and moved into place (`callbacks.AtomicCheckpoi
 `state.json` is written last and names the checkpoint files it belongs to, so a
 run killed at any moment (even `kill -9`) resumes from its last finished epoch,
 with its optimizer, early-stopping counter and best weights, and loses at most
-the epoch that was running.
+the epoch that was running. When the run finishes, the epoch checkpoints are
+deleted, except the last one of a run that stopped at its cap (not by early
+stopping) when it is not the best: a higher cap continues such a run
+(`change_epoch_cap`).
 """
 
 import contextlib
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import keras
@@ -120,6 +124,10 @@ def new_state(identity, seed, profile, preset, learning_rate, init_weights,
 def finish_run(model, state, out_dir, epochs):
     """Save the best model, mark the state finished and delete the epoch checkpoints.
 
+    A run that stopped at its cap keeps its last epoch's checkpoint when that is
+    not the best epoch's (`model.keras`), so that it can be continued to a
+    higher cap exactly (`change_epoch_cap`).
+
     Returns:
         The final state (also written to `checkpoint/state.json`).
     """
@@ -132,9 +140,75 @@ def finish_run(model, state, out_dir, epochs):
         stopped_early=bool(state["epochs_done"] < epochs),
     )
     write_json_atomic(checkpoint_dir / STATE_NAME, state)
+    keep = set() if _stopped_for_good(state) else {state.get("last_checkpoint")}
+    keep.discard(state.get("best_checkpoint"))
     for old in checkpoint_dir.glob("epoch-*.keras"):
-        old.unlink(missing_ok=True)
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
     return state
+
+
+def _stopped_for_good(state):
+    """Whether a run ended for a reason a higher cap would not change: early stopping."""
+    return bool(state.get("stop_training") or state.get("stopped_early"))
+
+
+def change_epoch_cap(out_dir, state, epochs):
+    """Give a run a new epoch cap; a finished run that stopped at its cap is reopened.
+
+    The cap is the one profile field a run may change when it resumes: raising
+    it continues the run as if it had had the higher cap from the start (a run
+    that early stopping ended stays as it is, as it would have under any cap).
+    A reopened run gets its checkpoints back from the files `finish_run` left:
+    `model.keras` is the best epoch's, and the last epoch's when it was the best.
+
+    Args:
+        out_dir: the run folder.
+        state: its `state.json` (`read_state`).
+        epochs: the new cap; at least the epochs already done.
+
+    Returns:
+        The state, changed and written to `checkpoint/state.json` when the cap changed.
+
+    Raises:
+        ValueError: the run has done more epochs than `epochs`, or a finished run
+            has lost the last epoch's checkpoint it would continue from.
+    """
+    out_dir = Path(out_dir)
+    if state.get("epochs", epochs) == epochs:
+        return state
+    done = int(state["epochs_done"])
+    if done > epochs:
+        raise ValueError(
+            f"{out_dir}: cannot resume with a cap of {epochs} epochs: the run there has done "
+            f"{done}. Resume it with a cap of at least {done}, or start it over with --overwrite."
+        )
+    state = dict(state, epochs=epochs)
+    if "identity" in state:
+        profile = dict(state["identity"].get("profile", {}), epochs=epochs)
+        state["identity"] = dict(state["identity"], profile=profile)
+    if state.get("finished") and not _stopped_for_good(state) and done < epochs:
+        _restore_checkpoints(out_dir, state)
+        state.update(finished=False)
+    elif state.get("finished"):
+        state.update(stopped_early=bool(done < epochs))
+    write_json_atomic(out_dir / CHECKPOINT_DIR / STATE_NAME, state)
+    return state
+
+
+def _restore_checkpoints(out_dir, state):
+    """Put the best epoch's checkpoint back from `model.keras`; check the last one's is there."""
+    checkpoint_dir = Path(out_dir) / CHECKPOINT_DIR
+    best, last = checkpoint_dir / state["best_checkpoint"], checkpoint_dir / state["last_checkpoint"]
+    if not best.is_file():
+        with atomic_path(best) as temporary:
+            shutil.copyfile(Path(out_dir) / MODEL_NAME, temporary)
+    if not last.is_file():
+        raise ValueError(
+            f"{out_dir}: cannot continue this finished run to a higher cap: its last epoch's "
+            f"checkpoint ({last.name}) was deleted when it finished. Start it over with "
+            f"--overwrite, or keep its cap."
+        )
 
 
 def train_result(model, history, state, resumed_at_epoch, out_dir):
