@@ -161,7 +161,8 @@ def add_parser(commands):
     train.add_argument("--profile", default="quick", help="paper, robust, finetune, cpu, quick, tiny or a .json file")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --out from its last checkpoint (refused when "
-                            "its profile, network, input size, seed or data differ)")
+                            "its profile, network, input size, seed or data differ; a profile "
+                            "with a higher epoch cap continues a run that stopped at its cap)")
     train.add_argument("--overwrite", action="store_true",
                        help="delete the run already in --out and start afresh")
     train.add_argument("--target-train", default=None, metavar="DIR",
