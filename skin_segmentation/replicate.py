@@ -181,9 +181,9 @@ def _run_cells(replication, cells):
             pretrained = None  # each preset pre-trains, or reloads, its own
         prefix = f"[{index}/{len(cells)}] {preset} {scenario}"
         path = record_path(out_dir, preset, scenario)
-        if path.is_file() and not _cap_raised_since(path, replication.profile, prefix):
-            print(f"{prefix}: done earlier, {_scores_text(read_record(path, arrays=False))} "
-                  f"({path})", flush=True)
+        record = read_record(path, arrays=False) if path.is_file() else None
+        if record is not None and not _cap_raised_since(record, replication.profile, prefix):
+            print(f"{prefix}: done earlier, {_scores_text(record)} ({path})", flush=True)
         else:
             started = time.perf_counter()
             pretrained, result, scored = _run_cell(replication, preset, scenario, pretrained)
@@ -195,14 +195,14 @@ def _run_cells(replication, cells):
             _release_memory()
 
 
-def _cap_raised_since(path, profile, prefix):
-    """Whether the cell recorded at `path` was made with another epoch cap than `profile`'s.
+def _cap_raised_since(record, profile, prefix):
+    """Whether the cell `record` (`read_record`) was made with another epoch cap than `profile`'s.
 
     Such a cell is run again: its training continues to the new cap
     (`training.train`). A record made with another profile in any other field
     is refused, since a table mixing two profiles would compare nothing.
     """
-    recorded = read_record(path, arrays=False)["config"].get("profile")
+    recorded = record["config"].get("profile")
     current = json.loads(json.dumps(profile.to_config()))
     difference = identity_difference({"profile": recorded}, {"profile": current})
     if difference is None:
@@ -210,8 +210,8 @@ def _cap_raised_since(path, profile, prefix):
     field, old, new = difference
     if field != CAP_FIELD:
         raise ValueError(
-            f"{path}: this cell was recorded with {field} {old!r}, this run asks for {new!r}. "
-            f"Run the same profile again, or use another --out folder."
+            f"{record['path']}: this cell was recorded with {field} {old!r}, this run asks for "
+            f"{new!r}. Run the same profile again, or use another --out folder."
         )
     print(f"{prefix}: recorded with a cap of {old} epochs, this profile's is {new}: "
           f"continuing its training.", flush=True)

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-import tensorflow as tf
+from helpers import WeightSnapshots, synthetic
 
 from skin_segmentation.cli import main
 from skin_segmentation.data import sample_datasets
@@ -21,13 +21,6 @@ from skin_segmentation.replicate import replicate
 from skin_segmentation.training import read_state, train, weights_fingerprint
 
 TINY = get_profile("tiny")
-
-
-def synthetic(count=16, invert=False, seed=0):
-    """Noise images whose mask is 'red channel above zero' (or its inverse), batches of 4."""
-    images = np.random.default_rng(seed).normal(size=(count, 32, 32, 3)).astype("float32")
-    masks = (images[..., :1] > 0).astype("float32")
-    return tf.data.Dataset.from_tensor_slices((images, 1.0 - masks if invert else masks)).batch(4)
 
 
 class Interrupted(Exception):
@@ -44,11 +37,6 @@ class InterruptAfter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 == self.epochs:
             raise Interrupted
-
-
-class IterationsAtStart(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.iterations = int(self.model.optimizer.iterations.numpy())
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +66,9 @@ def test_a_higher_cap_continues_a_capped_run_as_an_interrupted_run_resumes(tmp_p
     if not last_is_best:
         assert state["best_epoch"] == 1
         assert (tmp_path / "capped" / "checkpoint" / "epoch-0002.keras").is_file()
-    at_start = IterationsAtStart()
+    snapshots = WeightSnapshots()
     continued = train("unet", out_dir=tmp_path / "capped", profile=long, resume=True,
-                      callbacks=[at_start], verbose=0, **data)
+                      callbacks=[snapshots], verbose=0, **data)
 
     with pytest.raises(Interrupted):
         train("unet", out_dir=tmp_path / "interrupted", profile=long,
@@ -90,7 +78,7 @@ def test_a_higher_cap_continues_a_capped_run_as_an_interrupted_run_resumes(tmp_p
 
     assert continued.history["epoch"].tolist() == [1, 2, 3, 4]
     pd.testing.assert_frame_equal(continued.history.iloc[:2], capped.history)
-    assert at_start.iterations == 2 * 8  # momentum and step count carried over
+    assert snapshots.iterations_at_start == 2 * 8  # momentum and step count carried over
     columns = ["loss", "val_loss"]
     np.testing.assert_allclose(continued.history[columns], resumed.history[columns], rtol=1e-6)
     assert continued.best_epoch == resumed.best_epoch

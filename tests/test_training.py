@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+from helpers import WeightSnapshots, synthetic
 
 from skin_segmentation.models import PRESETS, build_model
 from skin_segmentation.profiles import get_profile
@@ -24,33 +25,6 @@ from skin_segmentation.training import (
 )
 
 TINY = get_profile("tiny")
-
-
-def synthetic(count=16, invert=False, seed=0, batch=4):
-    """Noise images whose mask is 'red channel above zero' (or its inverse)."""
-    rng = np.random.default_rng(seed)
-    images = rng.normal(size=(count, 32, 32, 3)).astype("float32")
-    masks = (images[..., :1] > 0).astype("float32")
-    if invert:
-        masks = 1.0 - masks
-    return tf.data.Dataset.from_tensor_slices((images, masks)).batch(batch)
-
-
-class WeightSnapshots(keras.callbacks.Callback):
-    """Weights at the start of training and at the end of every epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.at_start = None
-        self.after_epoch = {}
-        self.iterations_at_start = None
-
-    def on_train_begin(self, logs=None):
-        self.at_start = [w.copy() for w in self.model.get_weights()]
-        self.iterations_at_start = int(self.model.optimizer.iterations.numpy())
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.after_epoch[epoch + 1] = [w.copy() for w in self.model.get_weights()]
 
 
 def same_weights(first, second):

@@ -124,15 +124,14 @@ def _load_or_build(model_or_preset, preset, state, checkpoint_dir, profile, lear
 def _state_to_resume(out_dir, identity, resume, overwrite, epochs):
     """`check_run_folder`, then the profile's epoch cap given to the run resumed (if any)."""
     state = check_run_folder(out_dir, identity, resume=resume, overwrite=overwrite)
-    if state is None or state.get("epochs", epochs) == epochs:
-        return state
-    was_finished = state.get("finished")
-    old_cap = state["epochs"]
-    state = change_epoch_cap(out_dir, state, epochs)
-    reopened = " (it had stopped at its cap; training continues)" if (
-        was_finished and not state["finished"]) else ""
-    print(f"{out_dir}: epoch cap {old_cap} -> {epochs}{reopened}.", flush=True)
-    return state
+    if state is None:
+        return None
+    capped = change_epoch_cap(out_dir, state, epochs)
+    if capped is not state:
+        reopened = " (it had stopped at its cap; training continues)" if (
+            state.get("finished") and not capped["finished"]) else ""
+        print(f"{out_dir}: epoch cap {state['epochs']} -> {epochs}{reopened}.", flush=True)
+    return capped
 
 
 def _callbacks(out_dir, state, epochs_done, best_weights, patience, warmup_epochs, verbose):

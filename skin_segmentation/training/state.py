@@ -168,7 +168,8 @@ def change_epoch_cap(out_dir, state, epochs):
         epochs: the new cap; at least the epochs already done.
 
     Returns:
-        The state, changed and written to `checkpoint/state.json` when the cap changed.
+        `state` itself when its cap is `epochs`; else a changed copy, written to
+        `checkpoint/state.json`.
 
     Raises:
         ValueError: the run has done more epochs than `epochs`, or a finished run
