@@ -10,7 +10,7 @@ import pytest
 from skin_segmentation.benchmarking import measure
 from skin_segmentation.data import read_folder, sample_datasets
 from skin_segmentation.data.readers import SkinPair
-from skin_segmentation.data.splits import split_validation
+from skin_segmentation.data.splits import proportional_counts, split_validation
 from skin_segmentation.models import (
     PAPER_EPOCH_IMAGES,
     PAPER_EPOCH_TRAIN_IMAGES,
@@ -115,6 +115,36 @@ def test_cpu_profile_is_the_paper_profile_on_a_step_budget():
     assert cpu.epochs * 26 == 1300 and cpu.patience * 26 == 130
     assert cpu.warmup_epochs * 26 == 208
     assert "unet" in PRESETS
+
+
+EXPERIMENT_PROFILES = Path(__file__).resolve().parents[1] / "experiments" / "profiles"
+
+
+@pytest.mark.parametrize("name, changed", [
+    ("quick_v1.json", {"epochs", "patience", "warmup_epochs", "pretrain_images", "epoch_images",
+                       "pretrain_shares"}),
+    ("quick_v2.json", {"epochs", "warmup_epochs"}),
+    ("quick_ecu.json", {"pretrain_shares"}),
+    ("cpu_v1.json", {"epochs"}),
+])
+def test_table1_experiment_profiles_change_only_what_table1_md_says(name, changed):
+    """The profiles that made table1.md's earlier and probe rows load, and each differs from
+    today's profile of the same base in the fields its section names, nothing else."""
+    profile = get_profile(str(EXPERIMENT_PROFILES / name))
+    base = get_profile("cpu" if name.startswith("cpu") else "quick")
+    differ = {field for field, value in profile.to_config().items()
+              if field not in ("name", "description") and base.to_config()[field] != value}
+    assert differ == changed
+
+
+def test_quick_ecu_draws_half_its_pool_from_ecu_and_the_rest_in_the_papers_proportions():
+    # The shared folders' sizes; table1.md quotes the pool the probe drew: 160 / 61 / 44 / 55.
+    profile = get_profile(str(EXPERIMENT_PROFILES / "quick_ecu.json"))
+    sources = ("sfa", "fasseg", "hgr_subset", "ecu")
+    counts = proportional_counts(dict(zip(sources, (1118, 208, 178, 1997))),
+                                 dict(zip(sources, profile.pretrain_shares)),
+                                 total=profile.pretrain_images)
+    assert counts == {"sfa": 61, "fasseg": 44, "hgr_subset": 55, "ecu": 160}
 
 
 @pytest.mark.parametrize("augment", [None, "tf"])
