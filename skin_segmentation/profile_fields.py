@@ -18,6 +18,37 @@ AUGMENTATIONS = (None, "tf", "imgaug")
 TARGET_SELECTIONS = ("seeded", "md5")
 
 
+def _positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _positive_shares(shares):
+    return shares is None or (
+        len(shares) > 0
+        and all(isinstance(share, (int, float)) and share > 0 for share in shares)
+    )
+
+
+# (fields, check, what the check requires): one `ValueError` naming the field and value.
+_FIELD_RULES = (
+    (("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval"),
+     _positive_int, "must be a positive integer"),
+    (("warmup_epochs",), lambda value: isinstance(value, int) and value >= 0,
+     "must be a non-negative integer"),
+    (("pretrain_images", "epoch_images"), lambda value: value is None or _positive_int(value),
+     "must be a positive integer or None"),
+    (("image_size",), lambda value: value % 16 == 0,
+     "must be a multiple of 16 (the networks pool four times)"),
+    (("validation_fraction",), lambda value: 0.0 < value < 1.0, "must be in (0, 1)"),
+    (("learning_rate", "fine_tune_learning_rate"), lambda value: value > 0, "must be positive"),
+    (("closeup", "photometric", "lesions"), lambda value: 0.0 <= value <= 1.0,
+     "is a share of images in [0, 1]"),
+    (("closeup_min_side",), lambda value: 0.0 < value <= 1.0, "must lie in (0, 1]"),
+    (("pretrain_shares",), _positive_shares,
+     "must be positive numbers, one per pre-training folder, or None"),
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     """Every setting of a training run or a Table I replication.
@@ -107,63 +138,16 @@ class Profile:
     warmup_epochs: int = 0
 
     def __post_init__(self):
-        positive = ("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval")
-        for field in positive:
-            value = getattr(self, field)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be a positive integer. "
-                    f"Received: {field}={value!r}"
-                )
-        if not isinstance(self.warmup_epochs, int) or self.warmup_epochs < 0:
-            raise ValueError(
-                f"Profile {self.name!r}: `warmup_epochs` must be a non-negative integer. "
-                f"Received: warmup_epochs={self.warmup_epochs!r}"
-            )
-        for field in ("pretrain_images", "epoch_images"):
-            value = getattr(self, field)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be a positive integer or "
-                    f"None. Received: {field}={value!r}"
-                )
-        if self.image_size % 16:
-            raise ValueError(
-                f"Profile {self.name!r}: `image_size` must be a multiple of 16 (the "
-                f"networks pool four times). Received: image_size={self.image_size}"
-            )
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(
-                f"Profile {self.name!r}: `validation_fraction` must be in (0, 1). "
-                f"Received: validation_fraction={self.validation_fraction}"
-            )
-        for field in ("learning_rate", "fine_tune_learning_rate"):
-            if not getattr(self, field) > 0:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be positive. "
-                    f"Received: {field}={getattr(self, field)}"
-                )
-        for field in ("closeup", "photometric", "lesions"):
-            if not 0.0 <= getattr(self, field) <= 1.0:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` is a share of images in [0, 1]. "
-                    f"Received: {field}={getattr(self, field)}"
-                )
-        if not 0.0 < self.closeup_min_side <= 1.0:
-            raise ValueError(
-                f"Profile {self.name!r}: `closeup_min_side` must lie in (0, 1]. "
-                f"Received: closeup_min_side={self.closeup_min_side}"
-            )
+        for fields, is_valid, requirement in _FIELD_RULES:
+            for field in fields:
+                value = getattr(self, field)
+                if not is_valid(value):
+                    raise ValueError(
+                        f"Profile {self.name!r}: `{field}` {requirement}. "
+                        f"Received: {field}={value!r}"
+                    )
         if self.pretrain_shares is not None:
-            shares = tuple(self.pretrain_shares)
-            if not shares or not all(
-                isinstance(share, (int, float)) and share > 0 for share in shares
-            ):
-                raise ValueError(
-                    f"Profile {self.name!r}: `pretrain_shares` must be positive numbers, one "
-                    f"per pre-training folder, or None. Received: pretrain_shares={shares!r}"
-                )
-            object.__setattr__(self, "pretrain_shares", shares)  # JSON gives a list
+            object.__setattr__(self, "pretrain_shares", tuple(self.pretrain_shares))  # JSON: a list
         choices = {"target_selection": TARGET_SELECTIONS, "standardization": STANDARDIZATIONS,
                    "precision": PRECISIONS, "augment": AUGMENTATIONS}
         for field, allowed in choices.items():

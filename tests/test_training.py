@@ -139,6 +139,31 @@ def test_warmup_epochs_must_be_a_non_negative_integer():
         TINY.replace(warmup_epochs=-1)
     with pytest.raises(ValueError, match=r"Received: warmup_epochs=2.5"):
         TINY.replace(warmup_epochs=2.5)
+    assert TINY.replace(warmup_epochs=0).warmup_epochs == 0
+
+
+@pytest.mark.parametrize("field, value, requirement", [
+    ("epochs", 0, "must be a positive integer"),
+    ("epochs", True, "must be a positive integer"),
+    ("batch_size", 2.0, "must be a positive integer"),
+    ("epoch_images", 0, "must be a positive integer or None"),
+    ("image_size", 40, "must be a multiple of 16"),
+    ("validation_fraction", 1.0, r"must be in \(0, 1\)"),
+    ("fine_tune_learning_rate", 0.0, "must be positive"),
+    ("lesions", 1.5, r"is a share of images in \[0, 1\]"),
+    ("closeup_min_side", 0.0, r"must lie in \(0, 1\]"),
+    ("pretrain_shares", (1000, 0, 899), "must be positive numbers"),
+    ("augment", "cutmix", "must be one of"),
+])
+def test_a_profile_that_could_not_run_is_refused_naming_its_field_and_value(field, value,
+                                                                            requirement):
+    with pytest.raises(ValueError, match=rf"Profile 'tiny': `{field}` {requirement}.*"
+                                         rf"Received: {field}="):
+        TINY.replace(**{field: value})
+
+
+def test_a_profile_read_from_json_keeps_its_shares_as_a_tuple():
+    assert TINY.replace(pretrain_shares=[3, 1]).pretrain_shares == (3, 1)
 
 
 KILLED_RUN = textwrap.dedent(

@@ -68,6 +68,28 @@ def run_histogram(args, profile):
     return 0
 
 
+def _strategy(name):
+    """The `tf.distribute.Strategy` that `--strategy` names, or None for Keras's default."""
+    if not name or name == "default":
+        return None
+    from skin_segmentation.distribute import get_strategy
+
+    return get_strategy(name)
+
+
+def _network_and_profile(args, profile, strategy):
+    """The network to train and its profile: `--init` fine-tunes the saved network at its
+    own input size (`training.network_to_fine_tune`), else the `--model` preset."""
+    if not args.init:
+        return args.model, profile
+    from skin_segmentation.training import network_to_fine_tune
+
+    saved_network, profile = network_to_fine_tune(args.init, profile)
+    # Under a strategy the network is built in its scope from the preset (init_weights
+    # then copies the saved weights into it).
+    return (saved_network if strategy is None else args.model), profile
+
+
 def run(args):
     """`skinseg train`: train one preset on folders of pairs; see `skinseg train -h`.
 
@@ -94,19 +116,8 @@ def run(args):
         # precision: "auto" is the machine's fastest native precision.
         profile = profile.replace(precision=resolve_precision(args.precision))
     seed = profile.seed if args.seed is None else args.seed
-    strategy = None
-    if args.strategy and args.strategy != "default":
-        from skin_segmentation.distribute import get_strategy
-
-        strategy = get_strategy(args.strategy)
-    network = args.model
-    if args.init:
-        from skin_segmentation.training import network_to_fine_tune
-
-        saved_network, profile = network_to_fine_tune(args.init, profile)
-        # Under a strategy the network is built in its scope from the preset
-        # (init_weights then copies the saved weights into it).
-        network = saved_network if strategy is None else args.model
+    strategy = _strategy(args.strategy)
+    network, profile = _network_and_profile(args, profile, strategy)
     init_weights = args.init or args.warm_start
     pairs, every_pair = training_pairs(args, profile)
     train_pairs, validation_pairs = split_training(pairs, profile, args.validation_from)
