@@ -18,8 +18,8 @@ AUGMENTATIONS = (None, "tf", "imgaug")
 TARGET_SELECTIONS = ("seeded", "md5")
 
 
-def _positive_int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+def _integer_at_least(least):
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 def _positive_shares(shares):
@@ -29,13 +29,17 @@ def _positive_shares(shares):
     )
 
 
+def _one_of(allowed):
+    return (lambda value: value in allowed), f"must be one of {allowed}"
+
+
 # (fields, check, what the check requires): one `ValueError` naming the field and value.
 _FIELD_RULES = (
     (("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval"),
-     _positive_int, "must be a positive integer"),
-    (("warmup_epochs",), lambda value: isinstance(value, int) and value >= 0,
-     "must be a non-negative integer"),
-    (("pretrain_images", "epoch_images"), lambda value: value is None or _positive_int(value),
+     _integer_at_least(1), "must be a positive integer"),
+    (("warmup_epochs",), _integer_at_least(0), "must be a non-negative integer"),
+    (("pretrain_images", "epoch_images"),
+     lambda value: value is None or _integer_at_least(1)(value),
      "must be a positive integer or None"),
     (("image_size",), lambda value: value % 16 == 0,
      "must be a multiple of 16 (the networks pool four times)"),
@@ -46,6 +50,10 @@ _FIELD_RULES = (
     (("closeup_min_side",), lambda value: 0.0 < value <= 1.0, "must lie in (0, 1]"),
     (("pretrain_shares",), _positive_shares,
      "must be positive numbers, one per pre-training folder, or None"),
+    (("target_selection",), *_one_of(TARGET_SELECTIONS)),
+    (("standardization",), *_one_of(STANDARDIZATIONS)),
+    (("precision",), *_one_of(PRECISIONS)),
+    (("augment",), *_one_of(AUGMENTATIONS)),
 )
 
 
@@ -148,14 +156,6 @@ class Profile:
                     )
         if self.pretrain_shares is not None:
             object.__setattr__(self, "pretrain_shares", tuple(self.pretrain_shares))  # JSON: a list
-        choices = {"target_selection": TARGET_SELECTIONS, "standardization": STANDARDIZATIONS,
-                   "precision": PRECISIONS, "augment": AUGMENTATIONS}
-        for field, allowed in choices.items():
-            if getattr(self, field) not in allowed:
-                raise ValueError(
-                    f"Profile {self.name!r}: `{field}` must be one of {allowed}. "
-                    f"Received: {field}={getattr(self, field)!r}"
-                )
 
     def sampling_options(self):
         """`make_dataset` keyword arguments of what an epoch draws: its size and sources."""
