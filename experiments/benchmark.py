@@ -129,11 +129,83 @@ def parse_args(argv):
     return args
 
 
+def matmul_rates(machine, plan):
+    """This machine's matrix-multiply rate per dtype, the yardstick of every row."""
+    import tensorflow as tf
+
+    size = plan["matmul"] or (8192 if machine["gpu"] else 4096)
+    dtypes = ["float32", "bfloat16"] + (["float16"] if machine["gpu"] else [])
+    rates = {dtype: matmul_tflops(getattr(tf, dtype), size, plan["matmul_repeats"])
+             for dtype in dtypes}
+    print("Matrix multiply " + ", ".join(f"{d} {rates[d]:.3f} TFLOP/s" for d in dtypes)
+          + f" ({size}x{size}; load {load()})", flush=True)
+    return size, rates
+
+
+def input_pipeline(pairs, plan):
+    """Decoding and tf.data images/s on pairs drawn across every source."""
+    count = plan["pipeline_pairs"] or len(pairs)
+    pipeline_pairs = pairs[:: max(1, len(pairs) // count)][:count]  # every source, not the first
+    pipeline = measure_pipeline(pipeline_pairs, plan["pipeline_batches"])
+    print(f"Input pipeline: decoding {pipeline['decode_img_s']:.0f} img/s (once per process), "
+          f"tf.data with augmentation {pipeline['pipeline_img_s']:.0f} img/s "
+          f"({len(pipeline_pairs)} pairs; load {pipeline['pipeline_load_1min']})", flush=True)
+    return pipeline
+
+
+def preset_rows(args, mixed, plan, size, rates, pipeline, started):
+    """One row per (preset, precision, XLA): training and inference speed."""
+    rows = []
+    groups = {}
+    for preset, precision, xla in configurations(args, mixed):
+        groups.setdefault(preset, []).append((precision, xla))
+    with tempfile.TemporaryDirectory() as scratch:
+        for preset, configs in groups.items():
+            checkpoint_dir = scratch if args.save else None
+            for row in measure_group(preset, configs, plan, size, checkpoint_dir):
+                row.update({f"matmul_{d}_start_tflop_s": rate for d, rate in rates.items()})
+                row.update(pipeline)
+                rows.append(row)
+                print(f"  {preset} {row['precision']} {fmt(row['xla'])}: {row['train_img_s']:.2f} "
+                      f"train img/s, {row['infer_img_s']:.1f} infer img/s, "
+                      f"{row['latency_ms']:.0f} ms/image (load {row['load_1min']}, "
+                      f"{time.perf_counter() - started:.0f} s so far)", flush=True)
+    return rows
+
+
+def precision_effect_rows(args, mixed):
+    """A small U-Net trained in float32 and in mixed precision: what the speed costs."""
+    if not (args.precision_effect if args.precision_effect is not None else not args.quick):
+        return []
+    folders = args.data or default_pool()
+    target = next((f for f in folders if Path(f).name == "abdomen"), None) or folders[0]
+    precisions = ["float32", mixed] if mixed != "float32" else ["float32"]
+    with tempfile.TemporaryDirectory() as scratch:
+        effect = precision_effect(target, precisions, args.precision_epochs, scratch)
+    for row in effect:
+        print(f"  small U-Net {row['precision']}: val Jaccard {row['val_jaccard_best']:.3f} "
+              f"(best epoch {row['best_epoch']}), {row['seconds_per_epoch']:.1f} s/epoch "
+              f"(load {row['load_1min']})", flush=True)
+    return effect
+
+
+def paper_epoch_rows(args, pairs):
+    """With `--epoch`: a timed paper-profile epoch per preset and precision."""
+    epochs = []
+    if not args.epoch:
+        return epochs
+    with tempfile.TemporaryDirectory() as scratch:
+        for preset in args.presets:
+            for precision in dict.fromkeys(["float32", *args.epoch_precisions]):
+                epochs.append(paper_epoch(preset, pairs, precision, scratch))
+                print(f"  paper epoch of {preset} ({precision}): {epochs[-1]['epoch_s']:.0f} s "
+                      f"(load {epochs[-1]['load_1min']})", flush=True)
+    return epochs
+
+
 def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
-    import tensorflow as tf
-
     machine = describe_machine()
     mixed = mixed_precision_for(machine, args.precision)
     plan = plan_for(args)
@@ -143,65 +215,18 @@ def main(argv=None):
           f"TensorFlow {machine['tf_version']}, Keras {machine['keras_version']}; "
           f"native bfloat16 on CPU: {machine['native_bfloat16']}; load {load()}", flush=True)
 
-    size = plan["matmul"] or (8192 if machine["gpu"] else 4096)
-    dtypes = ["float32", "bfloat16"] + (["float16"] if machine["gpu"] else [])
-    rates = {}
-    for dtype in dtypes:
-        rates[dtype] = matmul_tflops(getattr(tf, dtype), size, plan["matmul_repeats"])
-    print("Matrix multiply " + ", ".join(f"{d} {rates[d]:.3f} TFLOP/s" for d in dtypes)
-          + f" ({size}x{size}; load {load()})", flush=True)
-
+    size, rates = matmul_rates(machine, plan)
     pairs = read_pool(args.data or default_pool())
-    count = plan["pipeline_pairs"] or len(pairs)
-    pipeline_pairs = pairs[:: max(1, len(pairs) // count)][:count]  # every source, not the first
-    pipeline = measure_pipeline(pipeline_pairs, plan["pipeline_batches"])
-    print(f"Input pipeline: decoding {pipeline['decode_img_s']:.0f} img/s (once per process), "
-          f"tf.data with augmentation {pipeline['pipeline_img_s']:.0f} img/s "
-          f"({len(pipeline_pairs)} pairs; load {pipeline['pipeline_load_1min']})", flush=True)
-
-    rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        groups = {}
-        for preset, precision, xla in configurations(args, mixed):
-            groups.setdefault(preset, []).append((precision, xla))
-        for preset, configs in groups.items():
-            checkpoint_dir = scratch if args.save else None
-            for row in measure_group(preset, configs, plan, size, checkpoint_dir):
-                row.update({f"matmul_{d}_start_tflop_s": rates[d] for d in dtypes})
-                row.update(pipeline)
-                rows.append(row)
-                print(f"  {preset} {row['precision']} {fmt(row['xla'])}: {row['train_img_s']:.2f} "
-                      f"train img/s, {row['infer_img_s']:.1f} infer img/s, "
-                      f"{row['latency_ms']:.0f} ms/image (load {row['load_1min']}, "
-                      f"{time.perf_counter() - started:.0f} s so far)", flush=True)
-
+    pipeline = input_pipeline(pairs, plan)
+    rows = preset_rows(args, mixed, plan, size, rates, pipeline, started)
     first = next(r for r in rows if r["preset"] == args.presets[0] and r["precision"] == "float32"
                  and not r["xla"])
     overheads = measure_overheads(args.presets[0], "float32", plan, first["train_step_s"],
                                   pipeline["decode_img_s"],
                                   {r["preset"]: r["checkpoint_save_s"] for r in rows
                                    if r["checkpoint_save_s"] is not None})
-
-    effect = []
-    if args.precision_effect if args.precision_effect is not None else not args.quick:
-        target = next((f for f in (args.data or default_pool()) if Path(f).name == "abdomen"),
-                      None) or (args.data or default_pool())[0]
-        with tempfile.TemporaryDirectory() as scratch:
-            effect = precision_effect(target, ["float32", mixed] if mixed != "float32"
-                                      else ["float32"], args.precision_epochs, scratch)
-        for row in effect:
-            print(f"  small U-Net {row['precision']}: val Jaccard {row['val_jaccard_best']:.3f} "
-                  f"(best epoch {row['best_epoch']}), {row['seconds_per_epoch']:.1f} s/epoch "
-                  f"(load {row['load_1min']})", flush=True)
-
-    epochs = []
-    if args.epoch:
-        with tempfile.TemporaryDirectory() as scratch:
-            for preset in args.presets:
-                for precision in dict.fromkeys(["float32", *args.epoch_precisions]):
-                    epochs.append(paper_epoch(preset, pairs, precision, scratch))
-                    print(f"  paper epoch of {preset} ({precision}): {epochs[-1]['epoch_s']:.0f} s "
-                          f"(load {epochs[-1]['load_1min']})", flush=True)
+    effect = precision_effect_rows(args, mixed)
+    epochs = paper_epoch_rows(args, pairs)
 
     print_report(machine, rates, pipeline, rows, overheads, effect, epochs)
     write_results(out, tag, machine, rows, overheads, effect, epochs)
