@@ -22,6 +22,9 @@ def _integer_at_least(least):
     return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
+_positive_int = _integer_at_least(1)
+
+
 def _positive_shares(shares):
     return shares is None or (
         len(shares) > 0
@@ -36,10 +39,10 @@ def _one_of(allowed):
 # (fields, check, what the check requires): one `ValueError` naming the field and value.
 _FIELD_RULES = (
     (("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval"),
-     _integer_at_least(1), "must be a positive integer"),
+     _positive_int, "must be a positive integer"),
     (("warmup_epochs",), _integer_at_least(0), "must be a non-negative integer"),
     (("pretrain_images", "epoch_images"),
-     lambda value: value is None or _integer_at_least(1)(value),
+     lambda value: value is None or _positive_int(value),
      "must be a positive integer or None"),
     (("image_size",), lambda value: value % 16 == 0,
      "must be a multiple of 16 (the networks pool four times)"),

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 
 def red_detector(size=32):
@@ -20,8 +21,6 @@ def synthetic(count=16, invert=False, seed=0, batch=4):
     masks = (images[..., :1] > 0).astype("float32")
     if invert:
         masks = 1.0 - masks
-    import tensorflow as tf
-
     return tf.data.Dataset.from_tensor_slices((images, masks)).batch(batch)
 
 
