@@ -16,6 +16,7 @@
 #
 # The variants are experiments/profiles/ablation_<variant>.json: `full` is the run's
 # profile, each other file changes one switch of it (`no_closeup`, `no_photometric`,
+# `half_photometric` (the jitter on 40% of the images instead of 80%),
 # `no_lesions`, `no_balance`, the input size in `size192` and `size256`, and the optional
 # `per_image` standardization); `no_negatives` keeps full's profile and leaves the
 # negatives_indoor folder out of training. The table, RESULTS/ablations.md (and .csv),
@@ -34,12 +35,13 @@
 # a variant in training resumes from its last finished epoch (`skinseg train --resume`
 # refuses a folder whose run has another profile, start or data, naming the difference).
 #
-# **Time.** A 128-px U-Net step (batch 16) takes about 5 s on the idle 2-core AMD EPYC and
-# 6-7 s under load; an epoch here is 60 steps plus the validation of 490 images, 333-400 s
+# **Time.** A 128-px U-Net step (batch 16) takes about 5 s on the idle 2-core AMD EPYC (AVX2)
+# and 6-7 s under load; an epoch here is 60 steps plus the validation of 490 images, 333-400 s
 # in the v2 run. With EPOCHS=4 (240 steps): 20-28 min of training and about 3 min of
 # scoring for each 128-px variant; a step costs about its pixels, so size192 takes 2.25
-# times as long (45-63 min) and size256 4 times (80-112 min). All eight: about 4.5-6 h
-# (estimated, experiments/robust_recipe.md, "Ablations"). On a GPU, e.g.
+# times as long (45-63 min) and size256 4 times (80-112 min). All nine: about 5-6.5 h
+# (estimated, experiments/robust_recipe.md, "Ablations"). On a 2-core AMD EPYC with
+# AVX-512, alone, a 128-px variant took 9 min of training (2.1 s a step) and 31 s of scoring. On a GPU, e.g.
 # `TRAIN_FLAGS="--precision auto"`; keep one table on one machine and one precision.
 set -euo pipefail
 
@@ -52,7 +54,7 @@ OUT=${OUT:-runs/ablations-e$EPOCHS}
 START=${START:-}
 SPLITS=${SPLITS:-weights/unet_splits.json}
 PROFILES=${PROFILES:-experiments/profiles}
-VARIANTS=${VARIANTS:-full no_closeup no_photometric no_lesions no_balance no_negatives size192 size256}
+VARIANTS=${VARIANTS:-full no_closeup no_photometric half_photometric no_lesions no_balance no_negatives size192 size256}
 TRAIN_FLAGS=${TRAIN_FLAGS:-}
 POOL=$DATA/sfa,$DATA/fasseg,$DATA/hgr_subset
 WILD=$DATA/ecu,$DATA/ccp

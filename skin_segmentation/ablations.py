@@ -19,10 +19,10 @@ from skin_segmentation.atomic_files import write_csv_atomic, write_text_atomic
 from skin_segmentation.comparison import CLINICAL_SET, TARGET_SET, validation_set
 from skin_segmentation.training.state import HISTORY_NAME, read_state
 
-# Every switch of the robust profile off in turn, then the input sizes
+# Every switch of the robust profile off in turn (the jitter also halved), then the input sizes
 # (experiments/profiles/ablation_<variant>.json; `no_negatives` drops a folder).
-ABLATION_VARIANTS = ("full", "no_closeup", "no_photometric", "no_lesions", "no_balance",
-                     "no_negatives", "size192", "size256")
+ABLATION_VARIANTS = ("full", "no_closeup", "no_photometric", "half_photometric", "no_lesions",
+                     "no_balance", "no_negatives", "size192", "size256")
 REFERENCE = "full"
 COMPARISON_NAME = "compare.csv"
 START = "start"

@@ -33,6 +33,7 @@ SCRIPT = REPO / "experiments" / "ablations.sh"
 SWITCHED = {
     "no_closeup": {"closeup": 0.0},
     "no_photometric": {"photometric": 0.0},
+    "half_photometric": {"photometric": 0.4},
     "no_lesions": {"lesions": 0.0},
     "no_balance": {"balance_sources": False, "pretrain_images": 1_000_000},
     "no_negatives": {},

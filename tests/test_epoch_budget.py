@@ -125,6 +125,7 @@ EXPERIMENT_PROFILES = Path(__file__).resolve().parents[1] / "experiments" / "pro
                        "pretrain_shares"}),
     ("quick_v2.json", {"epochs", "warmup_epochs"}),
     ("quick_ecu.json", {"pretrain_shares"}),
+    ("quick_closeup.json", {"closeup"}),
     ("cpu_v1.json", {"epochs"}),
 ])
 def test_table1_experiment_profiles_change_only_what_table1_md_says(name, changed):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from skin_segmentation import metrics
-from skin_segmentation.models import PRESETS, SCENARIOS
+from skin_segmentation.models import PRESETS
 from skin_segmentation.records import atomic_path, read_record, record_path, write_record
 from skin_segmentation.tables import (
     collect_per_image,

@@ -11,7 +11,6 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-import tensorflow as tf
 from helpers import WeightSnapshots, synthetic
 
 from skin_segmentation.models import PRESETS, build_model
