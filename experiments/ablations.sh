@@ -41,8 +41,9 @@
 # scoring for each 128-px variant; a step costs about its pixels, so size192 takes 2.25
 # times as long (45-63 min) and size256 4 times (80-112 min). All nine: about 5-6.5 h
 # (estimated, experiments/robust_recipe.md, "Ablations"). On a 2-core AMD EPYC with
-# AVX-512, alone, a 128-px variant took 9 min of training (2.1 s a step) and 31 s of scoring. On a GPU, e.g.
-# `TRAIN_FLAGS="--precision auto"`; keep one table on one machine and one precision.
+# AVX-512, alone, a 128-px variant took 9 min of training (2.1 s a step) and 31 s of
+# scoring. On a GPU, e.g. `TRAIN_FLAGS="--precision auto"`; keep one table on one machine
+# and one precision.
 set -euo pipefail
 
 # ## Settings (each may be set in the environment)
