@@ -4,8 +4,8 @@
 #     skinseg data get sfa fasseg hgr_subset abdomen ecu ccp negatives_indoor clinical_ft13
 # (or with SKINSEG_DATA pointing at them). Times on a 2-core AMD EPYC (AVX2): steps 1-3
 # (version 1) about 1.3 h of training, step 4 56 min, step 5 22 min (version 2), step 5b
-# 92 min, step 5c 16 min (version 3), step 5d 80 min, step 5e 15 min (version 4); steps 5f 22 min and 5g 7 min (version 5)
-# on a 2-core AMD EPYC with AVX-512; the metrics 5 min.
+# 92 min, step 5c 16 min (version 3), step 5d 80 min, step 5e 15 min (version 4); on a
+# 2-core AMD EPYC with AVX-512, steps 5f 22 min and 5g 7 min (version 5); the metrics 5 min.
 set -euo pipefail
 DATA=${SKINSEG_DATA:-data}
 POOL="$DATA/sfa,$DATA/fasseg,$DATA/hgr_subset"
@@ -38,40 +38,31 @@ PY
 skinseg train --model unet --data "$POOL,$WILD" --target-train "$TARGET" \
     --profile weights/unet_fixed_cpu.json --warm-start runs/unet_v1.keras --out runs/fixed-base
 # 5. The same, continued with clinical_ft13 as an eighth source at learning rate 0.001,
-#    keeping step 4's validation images unseen (--validation-from).
-skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
-    --profile weights/unet_fixed_cpu_all.json --init runs/fixed-base/model.keras \
-    --validation-from runs/fixed-base/splits.json --out runs/fixed-all
+#    keeping step 4's validation images unseen (--validation-from). Steps 5-5g each continue
+#    a network on every source in this way: every_source PROFILE INIT OUT.
+every_source() {
+    skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
+        --profile "$1" --init "$2" --validation-from runs/fixed-base/splits.json --out "$3"
+}
+every_source weights/unet_fixed_cpu_all.json runs/fixed-base/model.keras runs/fixed-all
 # (runs/fixed-all/model.keras was version 2.)
 # 5b. Version 3: version 2 continued with the same sources at learning rate 0.01 for at most
 #     16 more epochs of 960 images (it ran all 16; the best was epoch 15).
-skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
-    --profile weights/unet_fixed_cpu_more.json --init runs/fixed-all/model.keras \
-    --validation-from runs/fixed-base/splits.json --out runs/fixed-more
+every_source weights/unet_fixed_cpu_more.json runs/fixed-all/model.keras runs/fixed-more
 # 5c. Step 5's recipe again on it: learning rate 0.001, 3 epochs.
-skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
-    --profile weights/unet_fixed_cpu_all.json --init runs/fixed-more/model.keras \
-    --validation-from runs/fixed-base/splits.json --out runs/fixed-more-all
+every_source weights/unet_fixed_cpu_all.json runs/fixed-more/model.keras runs/fixed-more-all
 # (runs/fixed-more-all/model.keras was version 3.)
 # 5d. Version 4: steps 5b and 5c again, from version 3 (5b's run stopped early this time,
 #     at epoch 13 with its best at 8).
-skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
-    --profile weights/unet_fixed_cpu_more.json --init runs/fixed-more-all/model.keras \
-    --validation-from runs/fixed-base/splits.json --out runs/fixed-more-2
+every_source weights/unet_fixed_cpu_more.json runs/fixed-more-all/model.keras runs/fixed-more-2
 # 5e. Step 5c again on it: learning rate 0.001, 3 epochs.
-skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
-    --profile weights/unet_fixed_cpu_all.json --init runs/fixed-more-2/model.keras \
-    --validation-from runs/fixed-base/splits.json --out runs/fixed-more-2-all
+every_source weights/unet_fixed_cpu_all.json runs/fixed-more-2/model.keras runs/fixed-more-2-all
 # (runs/fixed-more-2-all/model.keras was version 4.)
 # 5f. Version 5: steps 5d and 5e once more, from version 4 (early stopping ended 5f at
 #     epoch 10, its best at 5).
-skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
-    --profile weights/unet_fixed_cpu_more.json --init runs/fixed-more-2-all/model.keras \
-    --validation-from runs/fixed-base/splits.json --out runs/fixed-more-3
+every_source weights/unet_fixed_cpu_more.json runs/fixed-more-2-all/model.keras runs/fixed-more-3
 # 5g. Step 5e again on it: learning rate 0.001, 3 epochs.
-skinseg train --model unet --data "$POOL,$WILD,$DATA/clinical_ft13" --target-train "$TARGET" \
-    --profile weights/unet_fixed_cpu_all.json --init runs/fixed-more-3/model.keras \
-    --validation-from runs/fixed-base/splits.json --out runs/fixed-more-3-all
+every_source weights/unet_fixed_cpu_all.json runs/fixed-more-3/model.keras runs/fixed-more-3-all
 python -c "import keras; keras.saving.load_model('runs/fixed-more-3-all/model.keras', compile=False).save('weights/unet.keras')"
 cp runs/fixed-more-3-all/splits.json weights/unet_splits.json
 
