@@ -80,3 +80,5 @@ done
 # Clinical close-ups, cross-validated from step 4's network (which never saw them).
 python experiments/generalization.py --skip-loso --data-root "$DATA" \
     --weights runs/fixed-base/model.keras --folds 3 --out experiments/results/generalization
+# 7. The clean clinical measure of the later stages (stages 1, 5b and 5c run again without
+#    clinical_ft13, scored and k-fold fine-tuned on it): experiments/clinical_holdout.sh.

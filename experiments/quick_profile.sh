@@ -8,6 +8,9 @@
 #                                              # (68 s, 140 s and 603 s on the 2-core AMD EPYC)
 #   bash experiments/quick_profile.sh table    # the whole quick Table I (experiments/table1.md
 #                                              # has its time on the 2-core AMD EPYC)
+#   PRECISION=mixed_bfloat16 bash experiments/quick_profile.sh table
+#                                              # the same in bfloat16, where it is the faster
+#                                              # (experiments/benchmarks.md, "Mixed precision")
 #
 # Both cells use the same 80 + 20 training images and the same 300 evaluation images of
 # abdomen (the target split does not depend on the pool), so their Jaccards and the
@@ -49,7 +52,8 @@ case "${1:-cell}" in
         summary "$OUT/quick_unet_direct_training"
         ;;
     table)
-        time skinseg replicate --profile quick --out "$OUT/quick" --pretrain "$POOL" --target "$TARGET"
+        time skinseg replicate --profile quick --out "$OUT/quick" --pretrain "$POOL" --target "$TARGET" \
+            ${PRECISION:+--precision "$PRECISION"}
         summary "$OUT/quick"
         ;;
     *)

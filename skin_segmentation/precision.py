@@ -1,12 +1,13 @@
 """Precision: the Keras dtype policy a training runs under, chosen for the device.
 
-`resolve_precision("auto")` picks the policy measured fastest for the device:
-`"mixed_float16"` on GPUs with tensor cores, `"float32"` on CPUs (bfloat16
-measured slower than float32 on this project's AVX512-BF16 CPU). The networks
-keep their last convolution, the rescaled tanh and the Jaccard loss in float32
-under every policy. `gpu_compute_capabilities` is the device fact it decides
-from; `cpu_has_bfloat16` (from `cpu_flags`) tells a benchmark whether the CPU
-computes in bfloat16 natively.
+`resolve_precision("auto")` picks `"mixed_float16"` on GPUs with tensor cores
+and `"float32"` on CPUs, where bfloat16 measured 1.6x slower than float32 on
+one AVX512-BF16 CPU (an Intel Xeon) and 1.4-1.9x faster on another (an AMD
+EPYC), so a CPU's flags cannot decide it.
+The networks keep their last convolution, the rescaled tanh and the Jaccard
+loss in float32 under every policy. `gpu_compute_capabilities` is the device
+fact it decides from; `cpu_has_bfloat16` (from `cpu_flags`) tells a benchmark
+whether the CPU computes in bfloat16 natively.
 """
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -36,16 +37,17 @@ def cpu_has_bfloat16():
 
 
 def resolve_precision(name="auto"):
-    """A Keras dtype policy name; `"auto"` picks the one measured fastest for the device.
+    """A Keras dtype policy name; `"auto"` picks one for the device.
 
     Args:
         name: `"auto"`, `"float32"`, `"mixed_float16"` or `"mixed_bfloat16"`.
             `"auto"` gives `"mixed_float16"` when every GPU has tensor cores
             (compute capability 7.0 or more) and `"float32"` otherwise, CPUs
-            included: on this project's AVX512-BF16 CPU (no AMX) a bfloat16
-            training step measured 1.5-2.5x *slower* than float32
-            (`experiments/benchmarks.md`). Measure a CPU with AMX with
-            `experiments/benchmark.py` before choosing `"mixed_bfloat16"` there.
+            included: on an Intel Xeon with AVX512-BF16 (no AMX) a bfloat16
+            training step measured 1.5-2.5x *slower* than float32, on an AMD
+            EPYC with the same flags an epoch 1.4-1.9x *faster*
+            (`experiments/benchmarks.md`). Measure a CPU before choosing
+            `"mixed_bfloat16"` there.
 
     Example:
     >>> resolve_precision("float32")

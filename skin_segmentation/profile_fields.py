@@ -50,6 +50,8 @@ _FIELD_RULES = (
     (("learning_rate", "fine_tune_learning_rate"), lambda value: value > 0, "must be positive"),
     (("closeup", "photometric", "lesions"), lambda value: 0.0 <= value <= 1.0,
      "is a share of images in [0, 1]"),
+    (("pretrain_closeup",), lambda value: value is None or 0.0 <= value <= 1.0,
+     "is a share of images in [0, 1] or None"),
     (("closeup_min_side",), lambda value: 0.0 < value <= 1.0, "must lie in (0, 1]"),
     (("pretrain_shares",), _positive_shares,
      "must be positive numbers, one per pre-training folder, or None"),
@@ -89,6 +91,10 @@ class Profile:
             down to `closeup_min_side` of the side, half of them centred on
             skin; `data.closeup`); 0 turns it off, as in the paper.
         closeup_min_side: the smallest close-up window, a fraction of the side.
+        pretrain_closeup: `closeup` for the pre-training on the public pool of a
+            Table I replication alone (`None`: `closeup`); the target's trainings
+            keep `closeup`. Faces and hands in front of a background never show
+            a frame that is all skin; abdomen photographs already are close-ups.
         photometric: share of training images given photometric jitter (white
             balance, exposure, gamma, saturation, hue, blur, JPEG;
             `data.appearance`); 0 turns it off.
@@ -147,6 +153,7 @@ class Profile:
     target_selection: str = "seeded"
     standardization: str = "per_image"
     warmup_epochs: int = 0
+    pretrain_closeup: float | None = None
 
     def __post_init__(self):
         for fields, is_valid, requirement in _FIELD_RULES:
@@ -175,6 +182,17 @@ class Profile:
             lesions=self.lesions,
             **self.sampling_options(),
         )
+
+    def for_pretraining(self):
+        """This profile as the pre-training on the public pool uses it (`pretrain_closeup`).
+
+        >>> from skin_segmentation.profiles import get_profile
+        >>> get_profile("quick").replace(pretrain_closeup=0.5).for_pretraining().closeup
+        0.5
+        """
+        if self.pretrain_closeup is None:
+            return self
+        return self.replace(closeup=self.pretrain_closeup)
 
     def epoch_train_images(self, train_images):
         """Images one epoch trains on, for a training set of `train_images`.

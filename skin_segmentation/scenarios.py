@@ -128,7 +128,7 @@ def pretrain(preset, splits, out_dir, profile, seed, strategy=None, verbose="aut
         splits["pool_train"],
         splits["pool_validation"],
         out_dir / PRETRAINED_DIR / preset,
-        profile,
+        profile.for_pretraining(),
         learning_rate=profile.learning_rate,
         resume=True,
         strategy=strategy,

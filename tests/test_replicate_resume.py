@@ -79,6 +79,32 @@ def test_unknown_scenarios_are_named_before_any_work(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_pretrain_closeup_crops_the_pool_and_leaves_the_targets_training_alone(tmp_path):
+    pool, target = sample_datasets()
+    profile = PROFILE.replace(epochs=1, patience=1, pretrain_closeup=1.0)
+    replicate(pool, target, tmp_path, profile=profile, models=["unet"],
+              scenarios=["direct_transfer", "direct_training"], verbose=0)
+    closeup = {run: read_state(tmp_path / run)["identity"]["profile"]["closeup"]
+               for run in ("pretrained/unet", "unet/direct_training")}
+    assert closeup == {"pretrained/unet": 1.0, "unet/direct_training": 0.0}
+
+
+def test_pretrain_closeup_outside_zero_to_one_is_refused_naming_the_field():
+    with pytest.raises(ValueError, match=r"`pretrain_closeup` is a share.*pretrain_closeup=1.5"):
+        PROFILE.replace(pretrain_closeup=1.5)
+
+
+def test_cli_replicate_precision_overrides_the_profiles_and_is_written_into_the_command(tmp_path):
+    from skin_segmentation.cli import main
+
+    assert main(["replicate", "--profile", "tiny", "--out", str(tmp_path), "--models", "unet",
+                 "--scenarios", "direct_training", "--precision", "mixed_bfloat16"]) == 0
+    record = read_record(record_path(tmp_path, "unet", "direct_training"), arrays=False)
+    assert get_profile("tiny").precision == "float32"
+    assert record["precision"] == "mixed_bfloat16"
+    assert "--precision mixed_bfloat16" in (tmp_path / "table1.md").read_text()
+
+
 def test_cli_replicate_takes_scenarios_and_writes_them_into_the_command():
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers())

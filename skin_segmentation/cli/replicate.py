@@ -22,6 +22,8 @@ def cli_command(args):
         parts += ["--seed", str(args.seed)]
     if args.strategy != "default":
         parts += ["--strategy", args.strategy]
+    if args.precision:
+        parts += ["--precision", args.precision]
     return shlex.join(parts)
 
 
@@ -46,6 +48,8 @@ def run(args):
     """`skinseg replicate`: Table I on given data or the shipped sample."""
     import logging
 
+    from skin_segmentation.precision import resolve_precision
+    from skin_segmentation.profiles import get_profile
     from skin_segmentation.replicate import replicate
 
     # Nine networks built in one process make tf.function warn about retracing.
@@ -55,12 +59,15 @@ def run(args):
         from skin_segmentation.distribute import get_strategy
 
         strategy = get_strategy(args.strategy)
+    profile = get_profile(args.profile)
+    if args.precision:
+        profile = profile.replace(precision=resolve_precision(args.precision))
     pretrain_dirs, target_dir = data_from_args(args.pretrain, args.target)
     replicate(
         pretrain_dirs,
         target_dir,
         args.out,
-        profile=args.profile,
+        profile=profile,
         models=args.models,
         scenarios=args.scenarios,
         seed=args.seed,
@@ -87,4 +94,8 @@ def add_parser(commands):
                            help="training seed (default: the profile's; the splits keep theirs)")
     replicate.add_argument("--strategy", default="default",
                            help="default, mirrored or multi_worker (tf.distribute)")
+    replicate.add_argument("--precision", default=None,
+                           help="float32, mixed_bfloat16, mixed_float16, or auto (mixed_float16 "
+                                "on GPUs with tensor cores, float32 elsewhere); default: the "
+                                "profile's (experiments/benchmarks.md measures which is faster)")
     replicate.set_defaults(handler=run)

@@ -113,7 +113,7 @@ def run(args):
     if args.model == "histogram":
         return run_histogram(args, profile)
     if args.precision:
-        # precision: "auto" is the machine's fastest native precision.
+        # precision: "auto" is mixed_float16 on GPUs with tensor cores, float32 elsewhere.
         profile = profile.replace(precision=resolve_precision(args.precision))
     seed = profile.seed if args.seed is None else args.seed
     strategy = _strategy(args.strategy)
@@ -186,8 +186,8 @@ def add_parser(commands):
     train.add_argument("--strategy", default="default",
                        help="default, mirrored or multi_worker (tf.distribute)")
     train.add_argument("--precision", default=None,
-                       help="float32, mixed_bfloat16, mixed_float16, or auto (the device's fastest "
-                            "measured choice); default: the profile's")
+                       help="float32, mixed_bfloat16, mixed_float16, or auto (mixed_float16 on "
+                            "GPUs with tensor cores, float32 elsewhere); default: the profile's")
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--bins", type=int, default=32, help="histogram cells per RGB channel")
     train.set_defaults(handler=run)
