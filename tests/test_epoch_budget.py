@@ -126,7 +126,6 @@ EXPERIMENT_PROFILES = Path(__file__).resolve().parents[1] / "experiments" / "pro
     ("quick_v2.json", {"epochs", "warmup_epochs"}),
     ("quick_ecu.json", {"pretrain_shares"}),
     ("quick_closeup.json", {"closeup"}),
-    ("quick_bf16.json", {"precision"}),
     ("quick_pretrain_closeup.json", {"pretrain_closeup"}),
     ("cpu_v1.json", {"epochs"}),
 ])
