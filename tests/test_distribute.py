@@ -250,7 +250,7 @@ def test_precision_names(monkeypatch):
     monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [(6, 1)])
     assert precision.resolve_precision("auto") == "float32"  # no tensor cores
     monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [])
-    assert precision.resolve_precision("auto") == "float32"  # CPUs: measured fastest
+    assert precision.resolve_precision("auto") == "float32"  # CPUs: their flags cannot tell
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
     assert precision.cpu_has_bfloat16()
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2"})

@@ -39,3 +39,30 @@ def add_fill_holes(parser, default=None):
              f"islands inside skin are lesions, moles or shadows the network missed); 0 turns it "
              f"off; Table I never post-processes (default {default})",
     )
+
+
+def add_precision(parser):
+    """Add `--precision POLICY` to a command that trains (`profile_with_precision` applies it)."""
+    parser.add_argument(
+        "--precision", default=None,
+        help="float32, mixed_bfloat16, mixed_float16, or auto (mixed_float16 on GPUs with "
+             "tensor cores, float32 elsewhere); default: the profile's "
+             "(experiments/benchmarks.md measures which is faster)",
+    )
+
+
+def profile_with_precision(profile, precision):
+    """`profile` with `--precision`'s policy (`"auto"` resolved for this device), or as it is.
+
+    Example:
+    >>> from skin_segmentation.profiles import get_profile
+    >>> profile_with_precision(get_profile("tiny"), "mixed_bfloat16").precision
+    'mixed_bfloat16'
+    >>> profile_with_precision(get_profile("tiny"), None).precision
+    'float32'
+    """
+    if not precision:
+        return profile
+    from skin_segmentation.precision import resolve_precision
+
+    return profile.replace(precision=resolve_precision(precision))

@@ -4,7 +4,7 @@ import json
 import shlex
 from pathlib import Path
 
-from skin_segmentation.cli.arguments import split_dirs
+from skin_segmentation.cli.arguments import add_precision, profile_with_precision, split_dirs
 
 
 def cli_command(args):
@@ -48,7 +48,6 @@ def run(args):
     """`skinseg replicate`: Table I on given data or the shipped sample."""
     import logging
 
-    from skin_segmentation.precision import resolve_precision
     from skin_segmentation.profiles import get_profile
     from skin_segmentation.replicate import replicate
 
@@ -59,9 +58,7 @@ def run(args):
         from skin_segmentation.distribute import get_strategy
 
         strategy = get_strategy(args.strategy)
-    profile = get_profile(args.profile)
-    if args.precision:
-        profile = profile.replace(precision=resolve_precision(args.precision))
+    profile = profile_with_precision(get_profile(args.profile), args.precision)
     pretrain_dirs, target_dir = data_from_args(args.pretrain, args.target)
     replicate(
         pretrain_dirs,
@@ -94,8 +91,5 @@ def add_parser(commands):
                            help="training seed (default: the profile's; the splits keep theirs)")
     replicate.add_argument("--strategy", default="default",
                            help="default, mirrored or multi_worker (tf.distribute)")
-    replicate.add_argument("--precision", default=None,
-                           help="float32, mixed_bfloat16, mixed_float16, or auto (mixed_float16 "
-                                "on GPUs with tensor cores, float32 elsewhere); default: the "
-                                "profile's (experiments/benchmarks.md measures which is faster)")
+    add_precision(replicate)
     replicate.set_defaults(handler=run)

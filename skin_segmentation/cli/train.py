@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from skin_segmentation.cli.arguments import split_dirs
+from skin_segmentation.cli.arguments import add_precision, profile_with_precision, split_dirs
 
 
 def training_pairs(args, profile):
@@ -104,7 +104,6 @@ def run(args):
     from skin_segmentation.data.training_set import split_training
     from skin_segmentation.distribute import is_chief
     from skin_segmentation.outputs import check_output_folder
-    from skin_segmentation.precision import resolve_precision
     from skin_segmentation.profiles import get_profile
     from skin_segmentation.training import MODEL_NAME, check_run_folder, run_identity, train
 
@@ -112,9 +111,7 @@ def run(args):
     profile = get_profile(args.profile)
     if args.model == "histogram":
         return run_histogram(args, profile)
-    if args.precision:
-        # precision: "auto" is mixed_float16 on GPUs with tensor cores, float32 elsewhere.
-        profile = profile.replace(precision=resolve_precision(args.precision))
+    profile = profile_with_precision(profile, args.precision)
     seed = profile.seed if args.seed is None else args.seed
     strategy = _strategy(args.strategy)
     network, profile = _network_and_profile(args, profile, strategy)
@@ -185,9 +182,7 @@ def add_parser(commands):
                             "are split (continuing a run on more data keeps its scores honest)")
     train.add_argument("--strategy", default="default",
                        help="default, mirrored or multi_worker (tf.distribute)")
-    train.add_argument("--precision", default=None,
-                       help="float32, mixed_bfloat16, mixed_float16, or auto (mixed_float16 on "
-                            "GPUs with tensor cores, float32 elsewhere); default: the profile's")
+    add_precision(train)
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--bins", type=int, default=32, help="histogram cells per RGB channel")
     train.set_defaults(handler=run)
