@@ -17,15 +17,15 @@ Usage (from the repository root):
 It prints one line per model and set and writes the per-set scores as CSV
 (`evaluation.set_scores`: pooled and per-image two-class mIoU, Jaccard, pixel
 F1, precision, recall; and the share of pixels called skin), and the per-image
-rows beside it. `--baselines ""` scores the networks alone. `--fill-holes 0.005`
-scores them after `skinseg predict`'s default post-processing; the default, 0,
-scores what the networks themselves predict.
+rows beside it. `--baselines ""` scores the networks alone. `--fill-holes 0.005
+--fill-enclosed 0.01` scores them after `skinseg predict`'s default post-processing; the
+defaults, 0, score what the networks themselves predict.
 """
 
 import argparse
 from pathlib import Path
 
-from skin_segmentation.cli.arguments import add_fill_holes
+from skin_segmentation.cli.arguments import add_fill_holes, fill_options
 from skin_segmentation.comparison import (
     BASELINES,
     comparison_sets,
@@ -33,7 +33,6 @@ from skin_segmentation.comparison import (
     score_sets,
     write_comparison,
 )
-from skin_segmentation.postprocess import check_fill_fraction
 
 
 def main():
@@ -46,12 +45,12 @@ def main():
     parser.add_argument("--baselines", default=",".join(BASELINES),
                         help="colour baselines scored beside the networks, comma-separated "
                              "(default: %(default)s; empty for none)")
-    add_fill_holes(parser, default=0.0)
+    add_fill_holes(parser, off_by_default=True)
     args = parser.parse_args()
     try:
-        check_fill_fraction(args.fill_holes)
+        fill = fill_options(args)
     except ValueError as error:
-        parser.error(f"--fill-holes: {error}")
+        parser.error(str(error))
 
     detectors = load_detectors(args.models, [name for name in args.baselines.split(",") if name])
     if not detectors:
@@ -68,7 +67,7 @@ def main():
                for key, value in row.items()}, flush=True)
 
     write_comparison(args.out, *score_sets(detectors, sets, progress=True, report=report,
-                                           fill_holes=args.fill_holes))
+                                           **fill))
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def load_detectors(named, baselines=BASELINES):
     return detectors
 
 
-def score_sets(detectors, sets, progress=False, report=None, fill_holes=0.0):
+def score_sets(detectors, sets, progress=False, report=None, fill_holes=0.0, fill_enclosed=0.0):
     """Score every detector on every set at native resolution.
 
     Args:
@@ -110,6 +110,8 @@ def score_sets(detectors, sets, progress=False, report=None, fill_holes=0.0):
         fill_holes: predicted non-skin regions smaller than this share of
             their photograph are made skin before scoring
             (`postprocess.fill_small_holes`; `0`: none).
+        fill_enclosed: regions that skin encloses are filled up to this
+            larger share (`0`: as any other region).
 
     Returns:
         `(scores, per_image)`: one row per model and set (`model`, `set`,
@@ -125,7 +127,8 @@ def score_sets(detectors, sets, progress=False, report=None, fill_holes=0.0):
     """
     rows, per_image = [], []
     for set_name, pairs in sets.items():
-        scored = evaluate_models(detectors, pairs, progress=progress, fill_holes=fill_holes).assign(set=set_name)
+        scored = evaluate_models(detectors, pairs, progress=progress, fill_holes=fill_holes,
+                                 fill_enclosed=fill_enclosed).assign(set=set_name)
         per_image.append(scored)
         for model_name, frame in scored.groupby("model", sort=False):
             rows.append({"model": model_name, "set": set_name, **set_scores(frame),

@@ -85,13 +85,16 @@ def write_scores(out, per_image, problems):
     return None if problems_csv is None else str(problems_csv)
 
 
-def _score_by_tone(detector, pairs, baselines, prefix, title, batch_size, progress, on_error, fill_holes):
-    """`detector`'s per-image scores, the group tables as Markdown, the files written."""
+def _score_by_tone(detector, pairs, baselines, prefix, title, batch_size, progress, on_error, fill):
+    """`detector`'s per-image scores, the group tables as Markdown, the files written.
+
+    `fill` holds `evaluate_by_tone`'s `fill_holes` and `fill_enclosed`.
+    """
     from skin_segmentation.groups import groups_markdown
 
     per_image, reports, paths = evaluation.evaluate_by_tone(
         tone_detectors(detector, baselines), pairs, out=prefix, batch_size=batch_size,
-        progress=progress, title=title, on_error=on_error, fill_holes=fill_holes,
+        progress=progress, title=title, on_error=on_error, **fill,
     )
     markdown = [groups_markdown(table, gaps, title=f"{title} by {by.replace('_', ' ')}")
                 for by, (table, gaps) in reports.items()]
@@ -103,7 +106,7 @@ def _score_by_tone(detector, pairs, baselines, prefix, title, batch_size, progre
 
 def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, by_tone=False,
                      baselines=(), report=None, out=None, batch_size=BATCH_SIZE, progress=False,
-                     problems=None, fill_holes=0.0):
+                     problems=None, fill_holes=0.0, fill_enclosed=0.0):
     """Score `detector` on a split of the dataset folder `data`, as `skinseg evaluate` does.
 
     Args:
@@ -123,18 +126,21 @@ def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, b
         fill_holes: predicted non-skin regions smaller than this share of
             their photograph are made skin before scoring
             (`postprocess.fill_small_holes`; `0`: none).
+        fill_enclosed: regions that skin encloses are filled up to this
+            larger share (`0`: as any other region).
 
     Returns:
         `(per_image, summary, markdown)`: `detector`'s per-image scores
         (`evaluation.PER_IMAGE_COLUMNS`, and the tone columns `by_tone`); the
         command's JSON summary (`evaluation.summarize`, then `data`, `split`,
-        `model`, `weights`, `fill_holes`, the `splits` file or the `seed`, with `by_tone`
+        `model`, `weights`, `fill_holes`, `fill_enclosed`, the `splits` file or the
+        `seed`, with `by_tone`
         the files written under `by_tone`, and `problems`, `problem_count`,
         `problems_csv`); the group tables as Markdown (empty unless `by_tone`).
 
     Raises:
         ValueError: no pair could be read (after `out` is written), a bad
-            `split`, or `fill_holes` not in [0, 1).
+            `split`, or a fill share not in [0, 1).
 
     Example:
     >>> from skin_segmentation.data.sample import SAMPLE_ROOT
@@ -147,7 +153,8 @@ def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, b
     from skin_segmentation.problems import ProblemLog
 
     seed = evaluation.SPLIT_SEED if seed is None else seed
-    fill_holes = check_fill_fraction(fill_holes)
+    fill = {"fill_holes": check_fill_fraction(fill_holes),
+            "fill_enclosed": check_fill_fraction(fill_enclosed, "fill_enclosed")}
     pairs = evaluation.select_split(read_dataset(data), split, seed=seed, splits_file=splits_file)
     if problems is None:  # an empty ProblemLog is falsy: test for None
         problems = ProblemLog("evaluate_dataset", strict=True, echo=False)
@@ -156,20 +163,20 @@ def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, b
         prefix = tone_report_prefix(data, split, out, report)
         title = f"{Path(data).name} ({split}, {len(pairs)} images)"
         per_image, markdown, extra["by_tone"] = _score_by_tone(
-            detector, pairs, baselines, prefix, title, batch_size, progress, problems.add, fill_holes
+            detector, pairs, baselines, prefix, title, batch_size, progress, problems.add, fill
         )
         summary = evaluation.summarize(per_image)
     else:
         per_image, summary = evaluation.evaluate_pairs(
             detector.model, pairs, batch_size=batch_size, progress=progress, on_error=problems.add,
-            fill_holes=fill_holes,
+            **fill,
         )
     problems_csv = write_scores(out, per_image, problems) if out else None
     if per_image.empty:
         raise ValueError(f"{data}: none of the {len(pairs)} pairs could be read.")
     summary.update({"data": str(data), "split": split, "model": detector.name,
                     "weights": None if detector.weights is None else str(detector.weights),
-                    "fill_holes": fill_holes})
+                    **fill})
     if splits_file is not None:
         summary["splits"] = str(splits_file)
     elif split != "all":

@@ -4,8 +4,9 @@ on all of it or on a split, and, with `evaluate_by_tone`, per skin-tone group be
 colour baselines.
 
 The masks come from `inference.predict_confidence`, at each photograph's own size;
-with `fill_holes`, small non-skin islands of the thresholded mask are filled
-(`postprocess.fill_small_holes`) before it is counted, as `skinseg predict` does.
+with `fill_holes` (and `fill_enclosed` for islands that skin encloses), small
+non-skin islands of the thresholded mask are filled (`postprocess.fill_small_holes`)
+before it is counted, as `skinseg predict` does.
 A photograph's tone is that of its ground-truth skin (`tone.skin_tone`), so every
 model is grouped the same way.
 """
@@ -199,7 +200,7 @@ def _usable(pairs, on_error):
 
 
 def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None,
-                   fill_holes=0.0):
+                   fill_holes=0.0, fill_enclosed=0.0):
     """Per-image Jaccard and Dice of a model, each at the image's native resolution.
 
     Args:
@@ -216,6 +217,8 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=Fal
         fill_holes: non-skin regions of a prediction smaller than this share
             of its photograph are made skin before counting
             (`postprocess.fill_small_holes`); `0`: none (Table I).
+        fill_enclosed: non-skin regions that skin encloses (touching no edge)
+            are filled up to this larger share; `0`: as any other region.
 
     Returns:
         `(per_image, summary)`: a pandas DataFrame with columns `stem`, `source`,
@@ -226,16 +229,18 @@ def evaluate_pairs(model, pairs, batch_size=BATCH_SIZE, progress=False, tone=Fal
     >>> per_image, summary = evaluate_pairs(model, read_dataset("data/abdomen"))  # doctest: +SKIP
     >>> summary["mean_jaccard"], summary["pixel_f1"], summary["n"]  # doctest: +SKIP
     """
-    per_image = evaluate_models({"model": model}, pairs, batch_size, progress, tone, on_error, fill_holes)
+    per_image = evaluate_models({"model": model}, pairs, batch_size, progress, tone, on_error,
+                                fill_holes, fill_enclosed)
     per_image = per_image.drop(columns="model")
     return per_image, summarize(per_image)
 
 
-def _prediction(confidence, fill_holes):
+def _prediction(confidence, fill_holes, fill_enclosed):
     """What is scored: `confidence` itself, or its mask with small holes filled."""
-    if not fill_holes:
+    if not fill_holes:  # 0 turns the post-processing off, the enclosed share included
         return confidence
-    return fill_small_holes(confidence >= metrics.THRESHOLD, fill_holes, in_place=True)
+    return fill_small_holes(confidence >= metrics.THRESHOLD, fill_holes, in_place=True,
+                            enclosed_fraction=fill_enclosed)
 
 
 def _score_row(name, pair, mask, confidence):
@@ -255,7 +260,7 @@ def _score_row(name, pair, mask, confidence):
 
 
 def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, tone=False, on_error=None,
-                    fill_holes=0.0):
+                    fill_holes=0.0, fill_enclosed=0.0):
     """Per-image scores of several detectors on the same pairs, each pair read once.
 
     Args:
@@ -265,20 +270,21 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
         progress: draw a progress bar on stderr.
         tone: add `tone.TONE_COLUMNS` and `fitzpatrick_type` (see `evaluate_pairs`).
         on_error: what to do with a pair that cannot be used (see `evaluate_pairs`).
-        fill_holes: the share below which a predicted non-skin region is filled
-            (see `evaluate_pairs`).
+        fill_holes, fill_enclosed: the shares below which a predicted non-skin
+            region is filled (see `evaluate_pairs`).
 
     Returns:
         A DataFrame: `model`, then `PER_IMAGE_COLUMNS` (and the tone columns),
         one row per model and pair, model by model in the order given.
 
     Raises:
-        ValueError: no pairs or no detectors, or `fill_holes` not in [0, 1).
+        ValueError: no pairs or no detectors, or a fill share not in [0, 1).
     """
     import pandas as pd
 
     batch_size = check_batch_size(batch_size)
     fill_holes = check_fill_fraction(fill_holes)
+    fill_enclosed = check_fill_fraction(fill_enclosed, "fill_enclosed")
     pairs = list(pairs)
     if not pairs:
         raise ValueError("No image/mask pairs to evaluate. Received: pairs=[]")
@@ -293,8 +299,10 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
             images = [image for _, image, _ in loaded]
             for name, detector in detectors.items():
                 confidences = predict_confidence(detector, images, batch_size) if loaded else []
-                rows[name] += [_score_row(name, pair, mask, _prediction(confidence, fill_holes))
-                               for (pair, _, mask), confidence in zip(loaded, confidences)]
+                rows[name] += [
+                    _score_row(name, pair, mask, _prediction(confidence, fill_holes, fill_enclosed))
+                    for (pair, _, mask), confidence in zip(loaded, confidences)
+                ]
             if tone:
                 tones += [skin_tone(image, mask) for _, image, mask in loaded]
             advance(min(batch_size, len(pairs) - start))
@@ -309,7 +317,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
 
 
 def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress=False, title=None,
-                     on_error=None, fill_holes=0.0):
+                     on_error=None, fill_holes=0.0, fill_enclosed=0.0):
     """Scores per skin-tone group (ITA category; Fitzpatrick type where known), model by model.
 
     Args:
@@ -321,7 +329,7 @@ def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress
             and `<out>_per_image.csv`.
         batch_size, progress: as `evaluate_models`.
         title: the heading of the Markdown files.
-        on_error, fill_holes: see `evaluate_pairs`.
+        on_error, fill_holes, fill_enclosed: see `evaluate_pairs`.
 
     Returns:
         `(per_image, reports, paths)`: the per-image DataFrame of
@@ -337,7 +345,7 @@ def evaluate_by_tone(detectors, pairs, out=None, batch_size=BATCH_SIZE, progress
     from skin_segmentation.atomic_files import write_csv_atomic
 
     per_image = evaluate_models(detectors, pairs, batch_size, progress, tone=True, on_error=on_error,
-                                fill_holes=fill_holes)
+                                fill_holes=fill_holes, fill_enclosed=fill_enclosed)
     reports, paths = {}, {}
     for by, suffix in TONE_GROUPINGS.items():
         if per_image[by].isna().all():

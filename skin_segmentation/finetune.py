@@ -57,7 +57,7 @@ class FineTuneResult:
 
 
 def fine_tune(data, out_dir, weights=None, profile="finetune", resume=False, verbose="auto",
-              fill_holes=0.0):
+              fill_holes=0.0, fill_enclosed=0.0):
     """Fine-tune `weights` on folders of pairs and score it before and after.
 
     Args:
@@ -71,17 +71,20 @@ def fine_tune(data, out_dir, weights=None, profile="finetune", resume=False, ver
         fill_holes: score masks whose non-skin regions smaller than this share
             of the photograph are filled (`postprocess.fill_small_holes`), as
             `skinseg predict` writes them; `0`: the thresholded masks.
+        fill_enclosed: regions that skin encloses are filled up to this
+            larger share (`0`: as any other region).
 
     Returns:
         A `FineTuneResult`.
 
     Raises:
-        ValueError: fewer than 2 pairs (nothing to hold out), `fill_holes` not
+        ValueError: fewer than 2 pairs (nothing to hold out), a fill share not
             in [0, 1), or `out_dir` cannot be written (checked first,
             `outputs.check_output_folder`).
     """
     out_dir = check_output_folder(out_dir, recursive=True)
-    fill_holes = check_fill_fraction(fill_holes)
+    fill = {"fill_holes": check_fill_fraction(fill_holes),
+            "fill_enclosed": check_fill_fraction(fill_enclosed, "fill_enclosed")}
     weights = resolve_weights(weights)
     start, profile = network_to_fine_tune(weights, get_profile(profile))
     pairs = read_datasets([data] if isinstance(data, (str, Path)) else data)
@@ -91,15 +94,15 @@ def fine_tune(data, out_dir, weights=None, profile="finetune", resume=False, ver
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "splits.json") as temporary:
         write_splits(temporary, seed=profile.seed, train=train_pairs, validation=held_out)
-    before = set_scores(evaluate_pairs(start, held_out, fill_holes=fill_holes)[0])
+    before = set_scores(evaluate_pairs(start, held_out, **fill)[0])
     print(f"Fine-tuning {weights} on {len(train_pairs)} pairs; scoring {len(held_out)} held-out pairs "
           f"(2-class mIoU before: {before['two_class_miou']:.3f})", flush=True)
     result = train(start, train_pairs, held_out, out_dir, profile, init_weights=weights,
                    resume=resume, verbose=verbose)
-    after = set_scores(evaluate_pairs(result.model, held_out, fill_holes=fill_holes)[0])
+    after = set_scores(evaluate_pairs(result.model, held_out, **fill)[0])
     outcome = FineTuneResult(out_dir / "model.keras", before, after, len(train_pairs), len(held_out))
     write_json_atomic(out_dir / "finetune_scores.json", {
         "weights": str(weights), "profile": profile.name, "trained_on": outcome.trained_on,
-        "held_out": outcome.held_out, "fill_holes": fill_holes, "before": before, "after": after,
+        "held_out": outcome.held_out, **fill, "before": before, "after": after,
     })
     return outcome

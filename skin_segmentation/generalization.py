@@ -127,7 +127,8 @@ def leave_one_source_out(folders, held_out_sources, profile, out_dir, baselines=
     return pd.DataFrame(scorer.rows)
 
 
-def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_FOR_SCALE, verbose="auto"):
+def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_FOR_SCALE, verbose="auto",
+                   fill_holes=0.0, fill_enclosed=0.0):
     """Cross-validate fine-tuning on a small set: direct and fine-tuned scores per fold.
 
     Each fold's model starts from `weights` and trains, at the profile's
@@ -146,6 +147,10 @@ def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_F
             per-image CSVs go.
         k: the number of folds.
         baselines: baseline names scored on the same folds.
+        verbose: Keras `fit` verbosity.
+        fill_holes, fill_enclosed: score every model's masks after
+            `skinseg predict`'s post-processing (`evaluation.evaluate_pairs`);
+            `0`: the masks as predicted.
 
     Returns:
         A DataFrame, one row per (fold, model) and the pooled rows.
@@ -164,7 +169,8 @@ def kfold_finetune(folder, weights, profile, out_dir, k=5, baselines=BASELINES_F
                        learning_rate=profile.fine_tune_learning_rate, resume=True, verbose=verbose)
         detectors = {"direct": direct_model, "fine-tuned": result.model,
                      **{baseline: get_baseline(baseline) for baseline in baselines}}
-        per_image = evaluate_models(detectors, held_out, tone=True)
+        per_image = evaluate_models(detectors, held_out, tone=True, fill_holes=fill_holes,
+                                    fill_enclosed=fill_enclosed)
         per_image.insert(1, "fold", name)
         for model_name, frame in per_image.groupby("model", sort=False):
             scorer.add("kfold_finetune", name, model_name, frame.drop(columns=["model", "fold"]))

@@ -293,7 +293,7 @@ def _readable_batches(paths, batch_size, on_error):
 
 
 def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, on_error=None,
-                  fill_holes=0.0):
+                  fill_holes=0.0, fill_enclosed=0.0):
     """Write `<stem>_mask.png` (0/255) and `<stem>_overlay.png` for each photograph.
 
     Args:
@@ -311,6 +311,8 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
         fill_holes: non-skin regions smaller than this share of a photograph
             become skin in its mask and overlay (`postprocess.fill_small_holes`);
             `0` leaves the thresholded mask as it is.
+        fill_enclosed: non-skin regions that skin encloses (touching no edge)
+            become skin up to this larger share; `0`: as any other region.
 
     Returns:
         One dict per photograph written: `image`, `mask`, `overlay` (paths as
@@ -322,6 +324,7 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
     """
     batch_size = check_batch_size(batch_size)
     fill_holes = check_fill_fraction(fill_holes)
+    fill_enclosed = check_fill_fraction(fill_enclosed, "fill_enclosed")
     paths = [Path(path) for path in paths]
     stems = {}
     for path in paths:
@@ -342,7 +345,7 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
             while loaded:  # each photograph is let go as soon as it is written
                 path, image = loaded.pop(0)
                 mask = resized_mask(confidences.pop(0), *image.shape[:2])
-                mask = fill_small_holes(mask, fill_holes, in_place=True)
+                mask = fill_small_holes(mask, fill_holes, in_place=True, enclosed_fraction=fill_enclosed)
                 mask_path, overlay_path = output_paths(out_dir, path)
                 overlay = overlay_mask(image, mask)
                 del image

@@ -52,7 +52,19 @@ def test_fill_holes_scores_the_filled_masks_and_the_default_the_raw_ones(tmp_pat
     assert filled_row["pixel_recall"] == 1.0 and filled_row["pooled_jaccard"] == 1.0
 
 
+def test_fill_enclosed_fills_a_patch_that_skin_encloses_over_the_fill_holes_share(tmp_path):
+    # The patch is 1.6% of the close-up and touches no edge: kept at --fill-holes 0.005 alone,
+    # filled when --fill-enclosed 0.02 raises the share for enclosed regions.
+    kept, kept_csv = compare(tmp_path, "--fill-holes", "0.005")
+    filled, filled_csv = compare(tmp_path, "--fill-holes", "0.005", "--fill-enclosed", "0.02")
+    assert kept.returncode == 0 and filled.returncode == 0, kept.stderr + filled.stderr
+    assert pd.read_csv(kept_csv).iloc[0]["pixel_recall"] == (4096 - 64) / 4096
+    assert pd.read_csv(filled_csv).iloc[0]["pixel_recall"] == 1.0
+
+
 def test_a_fill_share_outside_zero_to_one_is_refused_showing_it(tmp_path):
     result, out = compare(tmp_path, "--fill-holes", "1.5")
     assert result.returncode == 2 and not out.exists()
-    assert "--fill-holes" in result.stderr and "fill_holes=1.5" in result.stderr
+    assert "fill_holes=1.5" in result.stderr
+    result, out = compare(tmp_path, "--fill-enclosed", "-0.5")
+    assert result.returncode == 2 and not out.exists() and "fill_enclosed=-0.5" in result.stderr

@@ -38,10 +38,10 @@ def test_all_skin_scores_each_sample_photo_by_its_skin_fraction():
     fractions = expected.to_numpy()
     expected_miou = np.where(fractions == 1.0, 1.0, fractions / 2).mean()
     assert summary["mean_two_class_miou"] == pytest.approx(expected_miou)
-    assert list(summary)[10:] == ["data", "split", "model", "weights", "fill_holes", "problems",
-                                 "problem_count", "problems_csv"]
+    assert list(summary)[10:] == ["data", "split", "model", "weights", "fill_holes", "fill_enclosed",
+                                 "problems", "problem_count", "problems_csv"]
     assert summary["model"] == "all_skin" and summary["weights"] is None and markdown == []
-    assert summary["fill_holes"] == 0.0  # the library's default: no post-processing
+    assert summary["fill_holes"] == summary["fill_enclosed"] == 0.0  # the library's default: none
 
 
 def test_the_split_and_where_it_came_from(tmp_path):

@@ -127,6 +127,8 @@ EXPERIMENT_PROFILES = Path(__file__).resolve().parents[1] / "experiments" / "pro
     ("quick_ecu.json", {"pretrain_shares"}),
     ("quick_closeup.json", {"closeup"}),
     ("quick_pretrain_closeup.json", {"pretrain_closeup"}),
+    ("quick_full_pool.json", {"pretrain_images"}),
+    ("quick_long_warmup.json", {"warmup_epochs"}),
     ("cpu_v1.json", {"epochs"}),
 ])
 def test_table1_experiment_profiles_change_only_what_table1_md_says(name, changed):
@@ -147,6 +149,20 @@ def test_quick_ecu_draws_half_its_pool_from_ecu_and_the_rest_in_the_papers_propo
                                  dict(zip(sources, profile.pretrain_shares)),
                                  total=profile.pretrain_images)
     assert counts == {"sfa": 61, "fasseg": 44, "hgr_subset": 55, "ecu": 160}
+
+
+def test_quick_full_pool_is_the_largest_pool_in_the_papers_proportions_the_shared_data_allow():
+    # table1.md quotes it: 518 faces and hands, hgr_subset's 178 the limit, against quick's 320.
+    sources = ("sfa", "fasseg", "hgr_subset")
+    available = dict(zip(sources, (1118, 208, 178)))
+    counts = {}
+    for name in ("quick", str(EXPERIMENT_PROFILES / "quick_full_pool.json")):
+        profile = get_profile(name)
+        counts[name] = proportional_counts(available, dict(zip(sources, profile.pretrain_shares)),
+                                           total=profile.pretrain_images)
+    assert counts["quick"] == {"sfa": 122, "fasseg": 88, "hgr_subset": 110}
+    assert counts[str(EXPERIMENT_PROFILES / "quick_full_pool.json")] == {
+        "sfa": 198, "fasseg": 142, "hgr_subset": 178}
 
 
 @pytest.mark.parametrize("augment", [None, "tf"])

@@ -289,12 +289,17 @@ def test_per_image_two_class_miou_leaves_out_a_class_an_image_does_not_have():
     assert scores["two_class_miou"] == pytest.approx((6 / 8 + 0 / 2) / 2)
 
 
-def test_filling_a_missed_lesion_turns_its_false_negatives_into_true_positives(tmp_path):
-    # Left half red skin with a dark 8 x 8 "lesion" inside it (truth: skin); right half dark.
+def lesion_pairs(root, side):
+    """A 128 x 128 photograph whose left half is red skin with a dark `side` x `side` lesion
+    inside it (truth: skin) and whose right half is dark; `red_detector` misses the lesion."""
     photo = half_red_photo(128, 128)
-    photo[40:48, 20:28, 0] = 20
-    write_pair(tmp_path / "lesion", "closeup", photo, _left_half(128, 128))
-    pairs = read_folder(tmp_path / "lesion")
+    photo[40 : 40 + side, 20 : 20 + side, 0] = 20
+    write_pair(root / "lesion", "closeup", photo, _left_half(128, 128))
+    return read_folder(root / "lesion")
+
+
+def test_filling_a_missed_lesion_turns_its_false_negatives_into_true_positives(tmp_path):
+    pairs = lesion_pairs(tmp_path, 8)
     plain, _ = evaluate_pairs(red_detector(), pairs, fill_holes=0)
     filled, summary = evaluate_pairs(red_detector(), pairs, fill_holes=0.005)
     missed = int(plain.loc[0, "fn"])
@@ -308,10 +313,24 @@ def test_filling_a_missed_lesion_turns_its_false_negatives_into_true_positives(t
         evaluate_pairs(red_detector(), pairs, fill_holes=-0.1)
 
 
+def test_a_missed_lesion_over_the_fill_share_is_filled_when_skin_encloses_it(tmp_path):
+    # A 12 x 12 lesion is missed over 140 pixels (0.85% of 128 x 128): more than fill_holes'
+    # 0.5% (81 pixels), less than fill_enclosed's 1% (163).
+    pairs = lesion_pairs(tmp_path, 12)
+    holes_only, _ = evaluate_pairs(red_detector(), pairs, fill_holes=0.005)
+    enclosed, _ = evaluate_pairs(red_detector(), pairs, fill_holes=0.005, fill_enclosed=0.01)
+    assert 81 <= holes_only.loc[0, "fn"] < 163
+    assert (enclosed.loc[0, "tp"], enclosed.loc[0, "fp"], enclosed.loc[0, "fn"]) == (64 * 128, 0, 0)
+    with pytest.raises(ValueError, match="Received: fill_enclosed=2"):
+        evaluate_pairs(red_detector(), pairs, fill_holes=0.005, fill_enclosed=2)
+
+
 def test_cli_evaluate_records_the_fill_it_scored_with(known_dataset, red_weights, capsys):
-    for flags, recorded in (([], 0.005), (["--fill-holes", "0"], 0.0)):
+    for flags, recorded in (([], (0.005, 0.01)), (["--fill-holes", "0"], (0.0, 0.01)),
+                            (["--fill-enclosed", "0.02"], (0.005, 0.02))):
         assert main(["evaluate", "--data", str(known_dataset), "--weights", str(red_weights), *flags]) == 0
-        assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["fill_holes"] == recorded
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert (summary["fill_holes"], summary["fill_enclosed"]) == recorded
     assert main(["evaluate", "--data", str(known_dataset), "--fill-holes", "1"]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "fill_holes=1.0" in error

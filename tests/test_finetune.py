@@ -57,13 +57,14 @@ def test_fine_tune_reports_scores_before_and_after_on_held_out_pairs(tiny_networ
     abdomen = sample_datasets()[1]
     profile = get_profile("finetune").replace(epochs=2, patience=1, epoch_images=8, batch_size=4)
     result = fine_tune(abdomen, tmp_path / "ft", weights=tiny_network, profile=profile, verbose=0,
-                       fill_holes=0.005)
+                       fill_holes=0.005, fill_enclosed=0.01)
     scores = json.loads((tmp_path / "ft" / "finetune_scores.json").read_text())
-    assert scores["fill_holes"] == 0.005
+    assert (scores["fill_holes"], scores["fill_enclosed"]) == (0.005, 0.01)
     # "before" is the starting network's score with the fill, as `skinseg predict` writes masks.
     held_out = set(read_splits(tmp_path / "ft" / "splits.json")["validation"])
     pairs = [pair for pair in read_dataset(abdomen) if pair.stem in held_out]
-    filled = set_scores(evaluate_pairs(load_skin_model(tiny_network), pairs, fill_holes=0.005)[0])
+    filled = set_scores(evaluate_pairs(load_skin_model(tiny_network), pairs, fill_holes=0.005,
+                                       fill_enclosed=0.01)[0])
     assert scores["before"]["two_class_miou"] == pytest.approx(filled["two_class_miou"])
     assert result.held_out == scores["held_out"] > 0
     assert result.trained_on + result.held_out == len(list((abdomen / "images").iterdir()))

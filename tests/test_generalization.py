@@ -104,6 +104,18 @@ def test_report_command_runs_on_the_shipped_sample_at_tiny_scale(tmp_path):
     assert "## k-fold fine-tuning by Fitzpatrick type" in markdown
     assert "## k-fold fine-tuning by ITA category" in markdown
 
+    # Again with the post-processing: the folds are not trained again, only scored after the fill,
+    # which turns missed skin into found skin and never the other way.
+    filled_run = subprocess.run([*command, "--skip-loso", "--fill-holes", "0.2", "--fill-enclosed", "0.4"],
+                                capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert filled_run.returncode == 0, filled_run.stderr[-3000:]
+    assert "k-fold fine-tuning 1/3" in filled_run.stdout and "Epoch" not in filled_run.stdout
+    filled = pd.read_csv(out / "kfold_finetune_per_image.csv").set_index(["model", "stem"]).sort_index()
+    plain = per_image.set_index(["model", "stem"]).sort_index()
+    assert (filled["tp"] + filled["fn"]).equals(plain["tp"] + plain["fn"])
+    assert (filled["fn"] <= plain["fn"]).all() and (filled["fn"] < plain["fn"]).any()
+    assert "--fill-holes 0.2 --fill-enclosed 0.4" in (out / "generalization.md").read_text()
+
 
 def test_the_cpu_leave_one_source_out_profile_changes_only_the_robust_recipes_scale():
     """experiments/generalization.md's LOSO table: the robust recipe at 64 px and a CPU's budget."""

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skin_segmentation.postprocess import DEFAULT_FILL_HOLES, fill_small_holes
+from skin_segmentation.postprocess import DEFAULT_FILL_ENCLOSED, DEFAULT_FILL_HOLES, fill_small_holes
 
 
 def all_skin_with_hole(side, top=40, left=40, size=100):
@@ -60,6 +60,7 @@ def test_zero_returns_the_mask_itself():
     mask = all_skin_with_hole(5)
     assert fill_small_holes(mask, 0) is mask
     assert fill_small_holes(mask, 0.0) is mask
+    assert fill_small_holes(mask, 0.0, enclosed_fraction=DEFAULT_FILL_ENCLOSED) is mask  # all off
 
 
 @pytest.mark.parametrize("fraction", [-0.1, 1.0, float("nan"), "half"])
@@ -101,3 +102,34 @@ def test_in_place_fills_the_callers_array_and_the_default_leaves_it_alone():
     filled = fill_small_holes(mask, DEFAULT_FILL_HOLES)
     assert filled.all() and mask.sum() == 100 * 100 - 25
     assert fill_small_holes(mask, DEFAULT_FILL_HOLES, in_place=True) is mask and mask.all()
+
+
+def test_a_hole_that_skin_encloses_is_filled_up_to_the_enclosed_share_and_an_edge_region_is_not():
+    # 100 x 100: 1% is 100 pixels. Two 9 x 9 regions (81 pixels, 0.81%): one inside the skin,
+    # one in the top-left corner. Over the 0.5% share both; under the enclosed 1% only the first.
+    mask = np.minimum(all_skin_with_hole(9, top=40, left=40), all_skin_with_hole(9, top=0, left=0))
+    np.testing.assert_array_equal(fill_small_holes(mask, DEFAULT_FILL_HOLES), mask)
+    filled = fill_small_holes(mask, DEFAULT_FILL_HOLES, enclosed_fraction=DEFAULT_FILL_ENCLOSED)
+    assert np.count_nonzero(filled[40:49, 40:49] == 0) == 0
+    np.testing.assert_array_equal(filled[:9, :9], 0)
+    assert np.count_nonzero(filled == 0) == 81
+    # An enclosed hole of 1% or more is kept.
+    large = all_skin_with_hole(10)
+    np.testing.assert_array_equal(fill_small_holes(large, 0.005, enclosed_fraction=0.01), large)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_any_enclosed_share_fills_what_scipys_binary_fill_holes_fills(seed):
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((80, 70)) < 0.55
+    # A share of 1e-6 fills no region at the edges (fewer than int(0.0056) = 0 pixels).
+    filled = fill_small_holes(mask, 1e-6, enclosed_fraction=0.999)
+    assert filled.sum() > mask.sum()
+    np.testing.assert_array_equal(filled, ndimage.binary_fill_holes(mask))
+
+
+def test_an_enclosed_share_outside_zero_to_one_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"Received: fill_enclosed=1\.5"):
+        fill_small_holes(all_skin_with_hole(5), 0.005, enclosed_fraction=1.5)

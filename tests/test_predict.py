@@ -21,7 +21,7 @@ from skin_segmentation.inference import (
     predict_confidence,
     predict_files,
 )
-from skin_segmentation.postprocess import DEFAULT_FILL_HOLES, fill_small_holes
+from skin_segmentation.postprocess import DEFAULT_FILL_ENCLOSED, DEFAULT_FILL_HOLES, fill_small_holes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +94,8 @@ def test_masks_have_exactly_each_photos_size(photos, tiny_weights, tmp_path, cap
         image = load_image(root / name)
         assert image.shape[:2] == size
         expected = confidence_to_mask(predict_confidence(model, [image])[0])
-        np.testing.assert_array_equal(values, fill_small_holes(expected, DEFAULT_FILL_HOLES))
+        np.testing.assert_array_equal(
+            values, fill_small_holes(expected, DEFAULT_FILL_HOLES, enclosed_fraction=DEFAULT_FILL_ENCLOSED))
 
 
 def test_a_folder_is_every_image_in_it_sorted(photos, tiny_weights, tmp_path):
@@ -266,8 +267,9 @@ def test_fill_holes_fills_the_masks_and_overlays_by_default_and_0_turns_it_off(t
         assert main(["predict", "--examples", "--out", str(out), "--weights", str(tiny_weights), *flags]) == 0
         summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         assert summary["fill_holes"] == fraction and summary["n"] == len(photos)
+        assert summary["fill_enclosed"] == DEFAULT_FILL_ENCLOSED
         for photo, mask in zip(photos, thresholded):
-            expected = fill_small_holes(mask, fraction)
+            expected = fill_small_holes(mask, fraction, enclosed_fraction=DEFAULT_FILL_ENCLOSED)
             written = np.asarray(Image.open(out / f"{Path(photo).stem}_mask.png"))
             np.testing.assert_array_equal(written, expected)
             overlay = np.asarray(Image.open(out / f"{Path(photo).stem}_overlay.png"))

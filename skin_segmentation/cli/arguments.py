@@ -21,24 +21,46 @@ def split_names(value):
     return [] if value.strip().lower() == "none" else split_dirs(value)
 
 
-def add_fill_holes(parser, default=None):
-    """Add `--fill-holes FRACTION` to a command.
+def add_fill_holes(parser, off_by_default=False):
+    """Add `--fill-holes FRACTION` and `--fill-enclosed FRACTION` to a command.
 
     Args:
         parser: the command's `argparse` parser.
-        default: the share filled when the flag is not given (default
-            `postprocess.DEFAULT_FILL_HOLES`; `0` for scripts that score the
-            network's own masks).
+        off_by_default: both shares default to `0` (scripts that score the
+            network's own masks) instead of `postprocess.DEFAULT_FILL_HOLES`
+            and `postprocess.DEFAULT_FILL_ENCLOSED`.
     """
-    from skin_segmentation.postprocess import DEFAULT_FILL_HOLES
+    from skin_segmentation.postprocess import DEFAULT_FILL_ENCLOSED, DEFAULT_FILL_HOLES
 
-    default = DEFAULT_FILL_HOLES if default is None else default
+    holes, enclosed = (0.0, 0.0) if off_by_default else (DEFAULT_FILL_HOLES, DEFAULT_FILL_ENCLOSED)
     parser.add_argument(
-        "--fill-holes", type=float, default=default, metavar="FRACTION",
+        "--fill-holes", type=float, default=holes, metavar="FRACTION",
         help=f"turn non-skin regions smaller than this share of the photograph into skin (small "
-             f"islands inside skin are lesions, moles or shadows the network missed); 0 turns it "
-             f"off; Table I never post-processes (default {default})",
+             f"islands inside skin are lesions, moles or shadows the network missed); 0 turns the "
+             f"post-processing off, --fill-enclosed too; Table I never post-processes "
+             f"(default {holes})",
     )
+    parser.add_argument(
+        "--fill-enclosed", type=float, default=enclosed, metavar="FRACTION",
+        help=f"a non-skin region that skin encloses (touching no edge of the photograph) becomes "
+             f"skin up to this larger share; 0: as any other region (default {enclosed})",
+    )
+
+
+def fill_options(args):
+    """`{"fill_holes": ..., "fill_enclosed": ...}` of parsed `add_fill_holes` flags, each checked.
+
+    Raises:
+        ValueError: a share not in [0, 1), naming its flag's keyword.
+
+    Example:
+    >>> import argparse
+    >>> fill_options(argparse.Namespace(fill_holes=0.005, fill_enclosed=0.01))
+    {'fill_holes': 0.005, 'fill_enclosed': 0.01}
+    """
+    from skin_segmentation.postprocess import check_fill_fraction
+
+    return {name: check_fill_fraction(getattr(args, name), name) for name in ("fill_holes", "fill_enclosed")}
 
 
 def add_precision(parser):

@@ -3,14 +3,15 @@ with `--by tone`, per skin-tone group beside the colour baselines."""
 
 import json
 
-from skin_segmentation.cli.arguments import add_fill_holes, split_names
+from skin_segmentation.cli.arguments import add_fill_holes, fill_options, split_names
 
 TONE_BASELINES = "all_skin,ycrcb,hsv"
 
 
 def run(args):
     """`skinseg evaluate --data DIR [--model NAME] [--weights W] [--out CSV] [--split S]
-    [--seed N] [--by tone [--baselines A,B] [--report PREFIX]] [--fill-holes FRACTION] [--strict]`.
+    [--seed N] [--by tone [--baselines A,B] [--report PREFIX]] [--fill-holes FRACTION]
+    [--fill-enclosed FRACTION] [--strict]`.
 
     Exit 0 when every pair was scored, 1 when some could not be read (each is
     reported on stderr, in the JSON line's `problems`, and in `problems.csv`
@@ -19,10 +20,9 @@ def run(args):
     from skin_segmentation.dataset_evaluation import evaluate_dataset, tone_report_prefix
     from skin_segmentation.inference import load_detector
     from skin_segmentation.outputs import check_output_file
-    from skin_segmentation.postprocess import check_fill_fraction
     from skin_segmentation.problems import ProblemLog
 
-    check_fill_fraction(args.fill_holes)
+    fill = fill_options(args)
     if args.out:
         check_output_file(args.out)
     if args.by == "tone":
@@ -32,7 +32,7 @@ def run(args):
     _, summary, markdown = evaluate_dataset(
         detector, args.data, split=args.split, seed=args.seed, splits_file=args.splits,
         by_tone=args.by == "tone", baselines=args.baselines, report=args.report, out=args.out,
-        batch_size=args.batch_size, progress=True, problems=log, fill_holes=args.fill_holes,
+        batch_size=args.batch_size, progress=True, problems=log, **fill,
     )
     for table in markdown:
         print(table)

@@ -2,22 +2,23 @@
 
 import json
 
-from skin_segmentation.cli.arguments import add_fill_holes, split_dirs
+from skin_segmentation.cli.arguments import add_fill_holes, fill_options, split_dirs
 
 
 def run(args):
     """`skinseg finetune --data DIR[,DIR] --out RUN [--weights W] [--profile P] [--resume]
-    [--fill-holes FRACTION]`."""
+    [--fill-holes FRACTION] [--fill-enclosed FRACTION]`."""
     from skin_segmentation.finetune import fine_tune
 
+    fill = fill_options(args)
     result = fine_tune(args.data, args.out, weights=args.weights, profile=args.profile,
-                       resume=args.resume, fill_holes=args.fill_holes)
+                       resume=args.resume, **fill)
     print("\n".join(result.table()))
     print(json.dumps({
         "model": str(result.model_path),
         "trained_on": result.trained_on,
         "held_out": result.held_out,
-        "fill_holes": args.fill_holes,
+        **fill,
         "two_class_miou_before": round(result.before["two_class_miou"], 4),
         "two_class_miou_after": round(result.after["two_class_miou"], 4),
     }))

@@ -3,12 +3,12 @@
 import json
 import sys
 
-from skin_segmentation.cli.arguments import add_fill_holes
+from skin_segmentation.cli.arguments import add_fill_holes, fill_options
 
 
 def run(args):
     """`skinseg predict [IMAGE_OR_DIR...] [--examples] --out DIR [--model NAME] [--weights W]
-    [--fill-holes FRACTION]`.
+    [--fill-holes FRACTION] [--fill-enclosed FRACTION]`.
 
     Exit 0 when every photograph got its mask, 1 when some could not be read
     (each is reported on stderr and in `DIR/problems.csv`); with `--strict`,
@@ -23,10 +23,9 @@ def run(args):
         unfinished,
     )
     from skin_segmentation.outputs import check_output_folder
-    from skin_segmentation.postprocess import check_fill_fraction
     from skin_segmentation.problems import ProblemLog
 
-    check_fill_fraction(args.fill_holes)
+    fill = fill_options(args)
     check_output_folder(args.out)
     inputs = list(args.inputs) + (example_photos() if args.examples else [])
     if not inputs:
@@ -37,13 +36,13 @@ def run(args):
     log = ProblemLog("skinseg predict", strict=args.strict)
     written = predict_files(
         detector.model, pending, args.out, batch_size=args.batch_size, progress=True,
-        on_error=log.add, fill_holes=args.fill_holes,
+        on_error=log.add, **fill,
     )
     problems_csv = log.write_csv(args.out)
     print(json.dumps({
         "n": len(written), "out": str(args.out), "model": detector.name,
         "weights": None if detector.weights is None else str(detector.weights),
-        "fill_holes": args.fill_holes, "skipped_existing": len(paths) - len(pending),
+        **fill, "skipped_existing": len(paths) - len(pending),
         "problems": log.listed(), "problem_count": len(log),
         "problems_csv": None if problems_csv is None else str(problems_csv),
     }))
