@@ -40,7 +40,7 @@ def _one_of(allowed):
 _FIELD_RULES = (
     (("epochs", "patience", "batch_size", "image_size", "target_train", "target_eval"),
      _positive_int, "must be a positive integer"),
-    (("warmup_epochs",), _integer_at_least(0), "must be a non-negative integer"),
+    (("warmup_epochs", "lr_warmup_steps"), _integer_at_least(0), "must be a non-negative integer"),
     (("pretrain_images", "epoch_images"),
      lambda value: value is None or _positive_int(value),
      "must be a positive integer or None"),
@@ -120,6 +120,11 @@ class Profile:
             A network from random weights first says "all skin" for 150-250
             SGD steps (experiments/table1.md), where a short patience would
             stop it. 0 in the paper, whose patience of 50 epochs covers that.
+        lr_warmup_steps: SGD steps over which a training from random
+            initialization raises its learning rate linearly from 0 to
+            `learning_rate`, constant after them (the warm-up of Keras's
+            `CosineDecay` schedule); 0 (the paper): the full rate from the first
+            step. Fine-tuning starts at its rate.
         standardization: the networks' input scaling: `"per_image"` (the
             paper: every image standardized per channel, which erases its
             absolute colour) or `"fixed"` (the network scales raw pixels to
@@ -154,6 +159,7 @@ class Profile:
     standardization: str = "per_image"
     warmup_epochs: int = 0
     pretrain_closeup: float | None = None
+    lr_warmup_steps: int = 0
 
     def __post_init__(self):
         for fields, is_valid, requirement in _FIELD_RULES:

@@ -333,10 +333,13 @@ def table_notes(profile, data, device, command):
     epoch = (f"each of {profile.epoch_images} training images ({profile.steps_per_epoch(1)} SGD "
              f"steps) whatever the training set's size" if profile.epoch_images
              else "each one pass over the training images")
+    warm_up = (f", reached by a linear warm-up over its first {profile.lr_warmup_steps} steps"
+               if profile.lr_warmup_steps else "")
     lines += [
         f"- Profile `{profile.name}` ({profile.description}): up to {profile.epochs} epochs "
         f"({epoch}), early stopping after {profile.patience} without a lower validation loss "
-        f"(best weights kept), SGD momentum 0.9 at {profile.learning_rate} (random init) / "
+        f"(best weights kept), SGD momentum 0.9 at {profile.learning_rate} (random init"
+        f"{warm_up}) / "
         f"{profile.fine_tune_learning_rate} (fine-tuning), batch {profile.batch_size}, "
         f"{size}x{size} inputs, {profile.precision}, "
         f"{'augmentation ' + repr(profile.augment) if profile.augment else 'no augmentation'}, "

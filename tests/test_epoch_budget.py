@@ -129,6 +129,7 @@ EXPERIMENT_PROFILES = Path(__file__).resolve().parents[1] / "experiments" / "pro
     ("quick_pretrain_closeup.json", {"pretrain_closeup"}),
     ("quick_full_pool.json", {"pretrain_images"}),
     ("quick_long_warmup.json", {"warmup_epochs"}),
+    ("quick_lr_warmup.json", {"lr_warmup_steps"}),
     ("cpu_v1.json", {"epochs"}),
 ])
 def test_table1_experiment_profiles_change_only_what_table1_md_says(name, changed):

@@ -133,6 +133,23 @@ def test_warmup_epochs_keep_early_stopping_away_until_then_but_not_when_fine_tun
     assert len(tuned.history) < profile.warmup_epochs + 1 + profile.patience
 
 
+def test_a_learning_rate_warm_up_rises_over_its_steps_resumes_and_leaves_fine_tuning_alone(tmp_path):
+    # 16 images, batch 4: 4 SGD steps an epoch; the rate reaches TINY's 0.01 after 8.
+    profile = TINY.replace(epochs=2, patience=5, lr_warmup_steps=8)
+    data = dict(train_pairs=synthetic(count=16), validation_pairs=synthetic(8, seed=1))
+    warm = train("unet", out_dir=tmp_path / "warm", profile=profile, verbose=0, **data)
+    assert warm.history["learning_rate"].tolist() == pytest.approx([0.005, 0.01])
+    # Continued to a higher cap from its checkpoint, the schedule goes on from step 8.
+    longer = train("unet", out_dir=tmp_path / "warm", profile=profile.replace(epochs=3), resume=True,
+                   verbose=0, **data)
+    assert longer.history["learning_rate"].tolist() == pytest.approx([0.005, 0.01, 0.01])
+    assert read_state(tmp_path / "warm")["optimizer_iterations"] == 12
+    # Fine-tuning starts at its own rate.
+    tuned = train("unet", out_dir=tmp_path / "tuned", profile=profile, verbose=0,
+                  init_weights=tmp_path / "warm" / "model.keras", **data)
+    assert tuned.history["learning_rate"].tolist() == [TINY.fine_tune_learning_rate] * 2
+
+
 def test_warmup_epochs_must_be_a_non_negative_integer():
     with pytest.raises(ValueError, match=r"warmup_epochs.*Received: warmup_epochs=-1"):
         TINY.replace(warmup_epochs=-1)
@@ -146,6 +163,7 @@ def test_warmup_epochs_must_be_a_non_negative_integer():
     ("epochs", True, "must be a positive integer"),
     ("batch_size", 2.0, "must be a positive integer"),
     ("epoch_images", 0, "must be a positive integer or None"),
+    ("lr_warmup_steps", -1, "must be a non-negative integer"),
     ("image_size", 40, "must be a multiple of 16"),
     ("validation_fraction", 1.0, r"must be in \(0, 1\)"),
     ("fine_tune_learning_rate", 0.0, "must be positive"),

@@ -17,12 +17,14 @@ from skin_segmentation.profiles import get_profile
 MOMENTUM = 0.9
 
 
-def compile_model(model, learning_rate):
+def compile_model(model, learning_rate, warmup_steps=0):
     """Compile `model` the paper's way: SGD with momentum 0.9 on the Jaccard distance.
 
     Args:
         model: a network of `skin_segmentation.models`.
         learning_rate: 0.01 from random initialization, 0.001 for fine-tuning.
+        warmup_steps: SGD steps over which the rate rises linearly from 0 to
+            `learning_rate` (`Profile.lr_warmup_steps`); 0, the paper: none.
 
     Returns:
         `model`, compiled with `JaccardIndex` and `DiceCoefficient` as metrics.
@@ -32,9 +34,20 @@ def compile_model(model, learning_rate):
     >>> model = compile_model(build_model("unet", (32, 32, 3), filters=(4, 8)), 0.01)
     >>> type(model.optimizer).__name__, float(model.optimizer.momentum)
     ('SGD', 0.9)
+    >>> optimizer = compile_model(model, 0.01, warmup_steps=100).optimizer
+    >>> rates = []
+    >>> for step in (0, 50, 100, 1000):
+    ...     _ = optimizer.iterations.assign(step)
+    ...     rates.append(round(float(optimizer.learning_rate), 4))
+    >>> rates
+    [0.0, 0.005, 0.01, 0.01]
     """
     if not learning_rate > 0:
         raise ValueError(f"`learning_rate` must be positive. Received: learning_rate={learning_rate}")
+    if warmup_steps:
+        # A linear warm-up to `learning_rate`, then (alpha=1) no decay at all.
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            0.0, decay_steps=1, alpha=1.0, warmup_target=learning_rate, warmup_steps=int(warmup_steps))
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=MOMENTUM),
         loss=JaccardDistance(),

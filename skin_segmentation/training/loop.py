@@ -117,7 +117,8 @@ def _load_or_build(model_or_preset, preset, state, checkpoint_dir, profile, lear
         if init_weights is not None:
             load_initial_weights(model, init_weights)
         initial_fingerprint = weights_fingerprint(model)
-        compile_model(model, learning_rate)
+        # The learning-rate warm-up, like early stopping's, is for random initialization.
+        compile_model(model, learning_rate, profile.lr_warmup_steps if init_weights is None else 0)
     return model, None, initial_fingerprint
 
 
