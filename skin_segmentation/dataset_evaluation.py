@@ -12,7 +12,7 @@ from pathlib import Path
 
 from skin_segmentation import evaluation
 from skin_segmentation.inference import BATCH_SIZE
-from skin_segmentation.postprocess import check_fill_fraction
+from skin_segmentation.postprocess import check_fill_shares
 
 
 def tone_report_prefix(data, split="all", out=None, report=None):
@@ -153,8 +153,7 @@ def evaluate_dataset(detector, data, split="all", seed=None, splits_file=None, b
     from skin_segmentation.problems import ProblemLog
 
     seed = evaluation.SPLIT_SEED if seed is None else seed
-    fill = {"fill_holes": check_fill_fraction(fill_holes),
-            "fill_enclosed": check_fill_fraction(fill_enclosed, "fill_enclosed")}
+    fill = check_fill_shares(fill_holes, fill_enclosed)
     pairs = evaluation.select_split(read_dataset(data), split, seed=seed, splits_file=splits_file)
     if problems is None:  # an empty ProblemLog is falsy: test for None
         problems = ProblemLog("evaluate_dataset", strict=True, echo=False)

@@ -19,7 +19,7 @@ from skin_segmentation import metrics
 from skin_segmentation.data.splits import TARGET_EVAL_IMAGES, TARGET_TRAIN_IMAGES
 from skin_segmentation.groups import group_gaps, metrics_by_group, write_group_tables
 from skin_segmentation.inference import BATCH_SIZE, check_batch_size, predict_confidence, progress_bar
-from skin_segmentation.postprocess import check_fill_fraction, fill_small_holes
+from skin_segmentation.postprocess import check_fill_shares, fill_small_holes
 from skin_segmentation.tone import FITZPATRICK_COLUMN, TONE_COLUMNS, fitzpatrick_for_pairs, skin_tone
 
 PER_IMAGE_COLUMNS = ("stem", "source", "height", "width", "jaccard", "dice", "tp", "fp", "fn")
@@ -283,8 +283,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
     import pandas as pd
 
     batch_size = check_batch_size(batch_size)
-    fill_holes = check_fill_fraction(fill_holes)
-    fill_enclosed = check_fill_fraction(fill_enclosed, "fill_enclosed")
+    fill = check_fill_shares(fill_holes, fill_enclosed)
     pairs = list(pairs)
     if not pairs:
         raise ValueError("No image/mask pairs to evaluate. Received: pairs=[]")
@@ -300,7 +299,7 @@ def evaluate_models(detectors, pairs, batch_size=BATCH_SIZE, progress=False, ton
             for name, detector in detectors.items():
                 confidences = predict_confidence(detector, images, batch_size) if loaded else []
                 rows[name] += [
-                    _score_row(name, pair, mask, _prediction(confidence, fill_holes, fill_enclosed))
+                    _score_row(name, pair, mask, _prediction(confidence, **fill))
                     for (pair, _, mask), confidence in zip(loaded, confidences)
                 ]
             if tone:

@@ -22,7 +22,7 @@ from skin_segmentation.data.splits_file import write_splits
 from skin_segmentation.data.training_set import split_training
 from skin_segmentation.evaluation import evaluate_pairs, set_scores
 from skin_segmentation.outputs import check_output_folder
-from skin_segmentation.postprocess import check_fill_fraction
+from skin_segmentation.postprocess import check_fill_shares
 from skin_segmentation.profiles import get_profile
 from skin_segmentation.training import network_to_fine_tune, train
 from skin_segmentation.weights import resolve_weights
@@ -83,8 +83,7 @@ def fine_tune(data, out_dir, weights=None, profile="finetune", resume=False, ver
             `outputs.check_output_folder`).
     """
     out_dir = check_output_folder(out_dir, recursive=True)
-    fill = {"fill_holes": check_fill_fraction(fill_holes),
-            "fill_enclosed": check_fill_fraction(fill_enclosed, "fill_enclosed")}
+    fill = check_fill_shares(fill_holes, fill_enclosed)
     weights = resolve_weights(weights)
     start, profile = network_to_fine_tune(weights, get_profile(profile))
     pairs = read_datasets([data] if isinstance(data, (str, Path)) else data)

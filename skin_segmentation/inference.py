@@ -30,7 +30,7 @@ from skin_segmentation.masks import (  # noqa: F401  (part of this module's inte
     resized_mask,
 )
 from skin_segmentation.models import standardization_of
-from skin_segmentation.postprocess import check_fill_fraction, fill_small_holes
+from skin_segmentation.postprocess import check_fill_shares, fill_small_holes
 from skin_segmentation.weights import load_skin_model, model_image_size, resolve_weights
 
 BATCH_SIZE = 16
@@ -323,8 +323,7 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
     [{'image': 'photo.jpg', 'mask': 'masks/photo_mask.png', ...}]
     """
     batch_size = check_batch_size(batch_size)
-    fill_holes = check_fill_fraction(fill_holes)
-    fill_enclosed = check_fill_fraction(fill_enclosed, "fill_enclosed")
+    fill = check_fill_shares(fill_holes, fill_enclosed)
     paths = [Path(path) for path in paths]
     stems = {}
     for path in paths:
@@ -345,7 +344,8 @@ def predict_files(model, paths, out_dir, batch_size=BATCH_SIZE, progress=False, 
             while loaded:  # each photograph is let go as soon as it is written
                 path, image = loaded.pop(0)
                 mask = resized_mask(confidences.pop(0), *image.shape[:2])
-                mask = fill_small_holes(mask, fill_holes, in_place=True, enclosed_fraction=fill_enclosed)
+                mask = fill_small_holes(mask, fill["fill_holes"], in_place=True,
+                                        enclosed_fraction=fill["fill_enclosed"])
                 mask_path, overlay_path = output_paths(out_dir, path)
                 overlay = overlay_mask(image, mask)
                 del image

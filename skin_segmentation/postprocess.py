@@ -40,6 +40,20 @@ def check_fill_fraction(max_fraction, name="fill_holes"):
     return fraction
 
 
+def check_fill_shares(fill_holes, fill_enclosed):
+    """`{"fill_holes": ..., "fill_enclosed": ...}`, each share checked by `check_fill_fraction`.
+
+    The keyword arguments of every function that post-processes the way
+    `skinseg predict` does, and the fields its records write.
+
+    Example:
+    >>> check_fill_shares(0.005, 0.01)
+    {'fill_holes': 0.005, 'fill_enclosed': 0.01}
+    """
+    return {"fill_holes": check_fill_fraction(fill_holes),
+            "fill_enclosed": check_fill_fraction(fill_enclosed, "fill_enclosed")}
+
+
 def _edge_labels(labels):
     """The labels found on the four edges of a label image."""
     import numpy as np

@@ -58,9 +58,9 @@ def fill_options(args):
     >>> fill_options(argparse.Namespace(fill_holes=0.005, fill_enclosed=0.01))
     {'fill_holes': 0.005, 'fill_enclosed': 0.01}
     """
-    from skin_segmentation.postprocess import check_fill_fraction
+    from skin_segmentation.postprocess import check_fill_shares
 
-    return {name: check_fill_fraction(getattr(args, name), name) for name in ("fill_holes", "fill_enclosed")}
+    return check_fill_shares(args.fill_holes, args.fill_enclosed)
 
 
 def add_precision(parser):
