@@ -148,7 +148,9 @@ def set_scores(per_image):
         averages each image's own two-class mIoU, where a class absent from
         both its truth and its prediction (no background in a close-up that is
         all skin) is left out of that image's mean. A ratio with nothing to
-        count (no skin predicted, say, for precision) is `nan`.
+        count (no skin predicted, say, for precision) is `nan`; the pixel F1,
+        2TP / (2TP + FP + FN), is 0 for a network that calls nothing skin where
+        there is skin, and `nan` only where neither truth nor prediction has any.
 
     Example:
     >>> import pandas as pd
@@ -177,7 +179,7 @@ def set_scores(per_image):
         "mean_two_class_miou": float(np.mean(image_miou)),
         "pooled_jaccard": skin_iou,
         "mean_jaccard": float(per_image["jaccard"].mean()),
-        "pixel_f1": ratio(2 * precision * recall, precision + recall),
+        "pixel_f1": ratio(2 * tp, 2 * tp + fp + fn),
         "pixel_precision": precision,
         "pixel_recall": recall,
         "n": int(len(per_image)),

@@ -284,6 +284,10 @@ def test_the_script_trains_each_variant_from_one_start_and_writes_the_table(tmp_
     assert table.loc["all_skin", "ecu_recall"] == 1.0
     assert table.loc["all_skin", "negatives_skin_share"] == 1.0
     for column in ABLATION_SCORES:
+        if column == "ecu_precision" and table.loc["no_negatives", "ecu_recall"] == 0.0:
+            # Two SGD steps may leave a network that calls nothing skin: no precision.
+            assert np.isnan(table.loc["no_negatives", column])
+            continue
         assert 0.0 <= table.loc["no_negatives", column] <= 1.0
         assert table.loc["no_negatives", f"{column}_vs_full"] == pytest.approx(
             table.loc["no_negatives", column] - table.loc["full", column])

@@ -289,6 +289,19 @@ def test_per_image_two_class_miou_leaves_out_a_class_an_image_does_not_have():
     assert scores["two_class_miou"] == pytest.approx((6 / 8 + 0 / 2) / 2)
 
 
+def test_a_network_that_calls_nothing_skin_has_f1_zero_and_no_precision():
+    from skin_segmentation.evaluation import set_scores
+
+    nothing_called = pd.DataFrame({"height": [4], "width": [4], "tp": [0], "fp": [0],
+                                   "fn": [6], "jaccard": [0.0]})
+    scores = set_scores(nothing_called)
+    assert scores["pixel_f1"] == 0.0 and scores["pixel_recall"] == 0.0
+    assert np.isnan(scores["pixel_precision"])
+    # A set with no skin, called skin nowhere: nothing to count, not a perfect F1.
+    empty = nothing_called.assign(fn=[0])
+    assert np.isnan(set_scores(empty)["pixel_f1"])
+
+
 def lesion_pairs(root, side):
     """A 128 x 128 photograph whose left half is red skin with a dark `side` x `side` lesion
     inside it (truth: skin) and whose right half is dark; `red_detector` misses the lesion."""
