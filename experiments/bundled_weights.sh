@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# How weights/unet.keras (version 5) was made; its model card is weights/README.md.
+# How weights/unet.keras (version 6) was made; its model card is weights/README.md.
 # Run from the repository root after
 #     skinseg data get sfa fasseg hgr_subset abdomen ecu ccp negatives_indoor clinical_ft13
 # (or with SKINSEG_DATA pointing at them). Times on a 2-core AMD EPYC (AVX2): steps 1-3
 # (version 1) about 1.3 h of training, step 4 56 min, step 5 22 min (version 2), step 5b
 # 92 min, step 5c 16 min (version 3), step 5d 80 min, step 5e 15 min (version 4); on a
-# 2-core AMD EPYC with AVX-512, steps 5f 22 min and 5g 7 min (version 5); the metrics 5 min.
+# 2-core AMD EPYC with AVX-512, steps 5f 22 min and 5g 7 min (version 5), steps 5h 13 min
+# and 5i 6 min (version 6); the metrics 5 min.
 set -euo pipefail
 DATA=${SKINSEG_DATA:-data}
 POOL="$DATA/sfa,$DATA/fasseg,$DATA/hgr_subset"
@@ -63,8 +64,16 @@ every_source weights/unet_fixed_cpu_all.json runs/fixed-more-2/model.keras runs/
 every_source weights/unet_fixed_cpu_more.json runs/fixed-more-2-all/model.keras runs/fixed-more-3
 # 5g. Step 5e again on it: learning rate 0.001, 3 epochs.
 every_source weights/unet_fixed_cpu_all.json runs/fixed-more-3/model.keras runs/fixed-more-3-all
-python -c "import keras; keras.saving.load_model('runs/fixed-more-3-all/model.keras', compile=False).save('weights/unet.keras')"
-cp runs/fixed-more-3-all/splits.json weights/unet_splits.json
+# (runs/fixed-more-3-all/model.keras was version 5.)
+# 5h. Version 6: version 5 continued at learning rate 0.01 for 6 epochs with the photometric
+#     jitter on half as many images (weights/unet_fixed_cpu_half_jitter.json; close-ups and
+#     lesions kept): more scenes in their cameras' own colours
+#     (experiments/robust_recipe.md, "Version 6").
+every_source weights/unet_fixed_cpu_half_jitter.json runs/fixed-more-3-all/model.keras runs/fixed-half
+# 5i. Step 5g again on it (learning rate 0.001, 3 epochs, the full jitter back).
+every_source weights/unet_fixed_cpu_all.json runs/fixed-half/model.keras runs/fixed-half-all
+python -c "import keras; keras.saving.load_model('runs/fixed-half-all/model.keras', compile=False).save('weights/unet.keras')"
+cp runs/fixed-half-all/splits.json weights/unet_splits.json
 
 # 6. The model card's metrics, at native resolution, on images the weights never saw: the
 #    network's own masks (--fill-holes 0); the card gives the default post-processing's

@@ -11,11 +11,20 @@
 # 3. `weights/unet_fixed_cpu_all.json` from that, learning rate 0.001 (as steps 5c, 5e, 5g).
 #
 # That is version 3's chain (steps 4, 5b, 5c) less clinical_ft13 and less step 5's three
-# epochs at 0.001; the bundled weights ran stages 2-3 twice more. Every stage keeps the
-# bundled split's validation images unseen (--validation-from weights/unet_splits.json).
-# Then the generalization report's k-fold fine-tuning on clinical_ft13 from the network
-# of stage 3 (experiments/generalization.md's command, which started from stage 1's):
-# the same 13 photographs directly and fine-tuned as a user would (`skinseg finetune`).
+# epochs at 0.001; the bundled weights ran stages 2-3 twice more. Then version 6's two
+# stages on stage 3's network, and their control:
+#
+# 4. `weights/unet_fixed_cpu_half_jitter.json` (0.01, 6 epochs, photometric jitter on 0.4
+#    of the images), then `weights/unet_fixed_cpu_all.json` (0.001, jitter on 0.8);
+# 5. the same with the first of them given no jitter
+#    (`experiments/profiles/holdout_no_jitter.json`) and the full jitter
+#    (`experiments/profiles/holdout_jitter_control.json`).
+#
+# Every stage keeps the bundled split's validation images unseen (--validation-from
+# weights/unet_splits.json). Then the generalization report's k-fold fine-tuning on
+# clinical_ft13 from the network of stage 3 (experiments/generalization.md's command,
+# which started from stage 1's): the same 13 photographs directly and fine-tuned as a user
+# would (`skinseg finetune`).
 #
 # Run from the repository root, as the only training on the machine, after
 # `skinseg data get sfa fasseg hgr_subset abdomen ecu ccp negatives_indoor clinical_ft13`
@@ -48,10 +57,18 @@ stage() {  # PROFILE START_FLAG START OUT
 stage weights/unet_fixed_cpu.json --warm-start "$V1" "$OUT/base"
 stage weights/unet_fixed_cpu_more.json --init "$OUT/base/model.keras" "$OUT/more"
 stage weights/unet_fixed_cpu_all.json --init "$OUT/more/model.keras" "$OUT/all"
+for variant in weights/unet_fixed_cpu_half_jitter experiments/profiles/holdout_no_jitter \
+        experiments/profiles/holdout_jitter_control; do
+    name=$(basename "$variant")
+    stage "$variant.json" --init "$OUT/all/model.keras" "$OUT/$name"
+    stage weights/unet_fixed_cpu_all.json --init "$OUT/$name/model.keras" "$OUT/$name-all"
+done
 
 echo "== scoring, at native resolution, the network's own masks"
 time python experiments/compare_models.py --data-root "$DATA" --splits "$SPLITS" \
     --out "$OUT/compare.csv" "base=$OUT/base/model.keras" "holdout=$OUT/all/model.keras" \
+    "half_jitter=$OUT/unet_fixed_cpu_half_jitter-all/model.keras" \
+    "no_jitter=$OUT/holdout_no_jitter-all/model.keras" "jitter=$OUT/holdout_jitter_control-all/model.keras" \
     "bundled=weights/unet.keras"
 echo "== k-fold fine-tuning on clinical_ft13 from stage 3's network"
 time python experiments/generalization.py --skip-loso --data-root "$DATA" \
