@@ -4,8 +4,11 @@
 # Run from the repository root on an otherwise idle machine (the times are results too):
 #
 #   bash experiments/quick_profile.sh          # the U-Net's direct-training cell with the first,
-#                                              # the second and the current quick profile
-#                                              # (68 s, 140 s and 603 s on the 2-core AMD EPYC)
+#                                              # second and third (per-image) quick profile and
+#                                              # the current one (fixed standardization, the
+#                                              # rate warmed up over 100 steps); 68 s,
+#                                              # 140 s and 603 s for the first three on the
+#                                              # 2-core AMD EPYC with AVX2
 #   bash experiments/quick_profile.sh table    # the whole quick Table I (experiments/table1.md
 #                                              # has its time on the 2-core AMD EPYC)
 #   PRECISION=mixed_bfloat16 bash experiments/quick_profile.sh table
@@ -43,12 +46,15 @@ case "${1:-cell}" in
     cell)
         unet_direct_training experiments/profiles/quick_v1.json "$OUT/quick_v1_unet_direct_training"
         unet_direct_training experiments/profiles/quick_v2.json "$OUT/quick_v2_unet_direct_training"
+        unet_direct_training experiments/profiles/quick_v3.json "$OUT/quick_v3_unet_direct_training"
         unet_direct_training quick "$OUT/quick_unet_direct_training"
         echo "== first: at most 15 epochs of 5 steps, patience 4"
         summary "$OUT/quick_v1_unet_direct_training"
         echo "== second: epochs of 20 steps, at most 8, patience 3"
         summary "$OUT/quick_v2_unet_direct_training"
-        echo "== now: epochs of 20 steps, at most 20, patience 3 watched from epoch 9"
+        echo "== third: epochs of 20 steps, at most 20, patience 3 watched from epoch 9"
+        summary "$OUT/quick_v3_unet_direct_training"
+        echo "== now: the third with fixed standardization, watched from epoch 5, the rate warmed up"
         summary "$OUT/quick_unet_direct_training"
         ;;
     table)

@@ -118,8 +118,9 @@ class Profile:
             `EarlyStopping(start_from_epoch=...)`: the warm-up's epochs are not
             candidates for the best weights either); fine-tuning never waits.
             A network from random weights first says "all skin" for 150-250
-            SGD steps (experiments/table1.md), where a short patience would
-            stop it. 0 in the paper, whose patience of 50 epochs covers that.
+            SGD steps at 64 px with per-image standardization, 40-80 with fixed
+            (experiments/table1.md), where a short patience would stop it. 0 in
+            the paper, whose patience of 50 epochs covers that.
         lr_warmup_steps: SGD steps over which a training from random
             initialization raises its learning rate linearly from 0 to
             `learning_rate`, constant after them (the warm-up of Keras's

@@ -17,7 +17,7 @@ from skin_segmentation.models import (
     PAPER_EPOCH_VALIDATION_IMAGES,
     PRESETS,
 )
-from skin_segmentation.profiles import get_profile
+from skin_segmentation.profiles import PROFILES, get_profile
 from skin_segmentation.records import record_path, write_record
 from skin_segmentation.tables import collect_runs, make_table1
 from skin_segmentation.training import read_state, train
@@ -93,8 +93,11 @@ def test_quick_budget_is_20_steps_an_epoch_for_the_pool_and_the_target_alike(tra
     assert quick.steps_per_epoch(train_images) == 20
     assert quick.epochs * quick.steps_per_epoch(train_images) == 400
     assert quick.patience * quick.steps_per_epoch(train_images) == 60
-    # Early stopping watches from step 160 on, past the ~150 steps of "all skin".
-    assert quick.warmup_epochs * quick.steps_per_epoch(train_images) == 160
+    # Early stopping watches from step 80 on, past the ~60 steps of "all skin" (150-250
+    # with the per-image standardization of quick_v3.json, which watched from step 160).
+    assert quick.warmup_epochs * quick.steps_per_epoch(train_images) == 80
+    # The rate of a training from random weights rises over its first 5 epochs.
+    assert quick.lr_warmup_steps == 5 * quick.steps_per_epoch(train_images) == 100
 
 
 def test_quick_stays_on_the_papers_path_and_draws_its_pool_in_the_papers_proportions():
@@ -103,6 +106,9 @@ def test_quick_stays_on_the_papers_path_and_draws_its_pool_in_the_papers_proport
                   "augment", "pretrain_shares", "target_train", "target_eval"):
         assert getattr(quick, field) == getattr(paper, field), field
     assert quick.image_size == 64 and quick.pretrain_images == 320
+    # Its two departures from the paper's recipe, named in the profile.
+    assert (paper.standardization, quick.standardization) == ("per_image", "fixed")
+    assert (paper.lr_warmup_steps, quick.lr_warmup_steps) == (0, 100)
 
 
 def test_cpu_profile_is_the_paper_profile_on_a_step_budget():
@@ -120,23 +126,29 @@ def test_cpu_profile_is_the_paper_profile_on_a_step_budget():
 EXPERIMENT_PROFILES = Path(__file__).resolve().parents[1] / "experiments" / "profiles"
 
 
-@pytest.mark.parametrize("name, changed", [
-    ("quick_v1.json", {"epochs", "patience", "warmup_epochs", "pretrain_images", "epoch_images",
-                       "pretrain_shares"}),
-    ("quick_v2.json", {"epochs", "warmup_epochs"}),
-    ("quick_ecu.json", {"pretrain_shares"}),
-    ("quick_closeup.json", {"closeup"}),
-    ("quick_pretrain_closeup.json", {"pretrain_closeup"}),
-    ("quick_full_pool.json", {"pretrain_images"}),
-    ("quick_long_warmup.json", {"warmup_epochs"}),
-    ("quick_lr_warmup.json", {"lr_warmup_steps"}),
-    ("cpu_v1.json", {"epochs"}),
+QUICK_V3 = "quick_v3.json"
+
+
+@pytest.mark.parametrize("name, base, changed", [
+    ("quick_v4.json", "quick", {"lr_warmup_steps"}),
+    (QUICK_V3, "quick_v4.json", {"standardization", "warmup_epochs"}),
+    ("quick_fixed_standardization.json", QUICK_V3, {"standardization"}),
+    ("quick_v1.json", QUICK_V3, {"epochs", "patience", "warmup_epochs", "pretrain_images",
+                                 "epoch_images", "pretrain_shares"}),
+    ("quick_v2.json", QUICK_V3, {"epochs", "warmup_epochs"}),
+    ("quick_ecu.json", QUICK_V3, {"pretrain_shares"}),
+    ("quick_closeup.json", QUICK_V3, {"closeup"}),
+    ("quick_pretrain_closeup.json", QUICK_V3, {"pretrain_closeup"}),
+    ("quick_full_pool.json", QUICK_V3, {"pretrain_images"}),
+    ("quick_long_warmup.json", QUICK_V3, {"warmup_epochs"}),
+    ("quick_lr_warmup.json", QUICK_V3, {"lr_warmup_steps"}),
+    ("cpu_v1.json", "cpu", {"epochs"}),
 ])
-def test_table1_experiment_profiles_change_only_what_table1_md_says(name, changed):
+def test_table1_experiment_profiles_change_only_what_table1_md_says(name, base, changed):
     """The profiles that made table1.md's earlier and probe rows load, and each differs from
-    today's profile of the same base in the fields its section names, nothing else."""
+    the profile it was measured against in the fields its section names, nothing else."""
     profile = get_profile(str(EXPERIMENT_PROFILES / name))
-    base = get_profile("cpu" if name.startswith("cpu") else "quick")
+    base = get_profile(base if base in PROFILES else str(EXPERIMENT_PROFILES / base))
     differ = {field for field, value in profile.to_config().items()
               if field not in ("name", "description") and base.to_config()[field] != value}
     assert differ == changed
