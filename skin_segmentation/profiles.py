@@ -110,8 +110,9 @@ PROFILES = {
         # A network from random weights leaves the "all skin" answer after about 60 steps
         # with fixed standardization (150-250 with the paper's per-image one).
         warmup_epochs=4,
-        # The Dense Residual U-Net from some random draws (seed 1) saturates at "all skin"
-        # in its first steps at the full rate and never leaves; 100 steps of warm-up rescue it.
+        # One departure from the paper's recipe: at the full rate from the first step, some
+        # random draws of the Dense Residual U-Net (seed 1) saturate at "all skin" and never
+        # leave; 100 steps of warm-up rescue them.
         lr_warmup_steps=100,
         batch_size=16,
         image_size=64,
