@@ -11,7 +11,7 @@ import dataclasses
 import math
 
 from skin_segmentation.models.blocks import STANDARDIZATIONS
-from skin_segmentation.precision import PRECISIONS
+from skin_segmentation.precision import PRECISION_CHOICES, resolve_precision
 
 AUGMENTATIONS = (None, "tf", "imgaug")
 # The same choices as `data.splits.TARGET_SELECTIONS` (which imports profiles lazily).
@@ -57,7 +57,7 @@ _FIELD_RULES = (
      "must be positive numbers, one per pre-training folder, or None"),
     (("target_selection",), *_one_of(TARGET_SELECTIONS)),
     (("standardization",), *_one_of(STANDARDIZATIONS)),
-    (("precision",), *_one_of(PRECISIONS)),
+    (("precision",), *_one_of(PRECISION_CHOICES)),
     (("augment",), *_one_of(AUGMENTATIONS)),
 )
 
@@ -81,7 +81,9 @@ class Profile:
         learning_rate: SGD learning rate from random initialization.
         fine_tune_learning_rate: SGD learning rate when starting from weights.
         precision: a Keras dtype policy: `"float32"`, `"mixed_bfloat16"` or
-            `"mixed_float16"`.
+            `"mixed_float16"`; or `"auto"`, the faster one for the device
+            (`precision.resolve_precision`), fixed when a run starts
+            (`with_device_precision`).
         augment: training augmentation backend: `None`, `"tf"` or `"imgaug"`.
         model_overrides: preset name -> builder arguments replacing the preset's
             own (miniature networks for tests); empty for the paper's networks.
@@ -241,3 +243,13 @@ class Profile:
     def replace(self, **changes):
         """A copy with some fields changed, e.g. `profile.replace(seed=1)`."""
         return dataclasses.replace(self, **changes)
+
+    def with_device_precision(self):
+        """This profile with `precision="auto"` replaced by the policy picked for this device.
+
+        A run records the policy it trained in, never `"auto"`; other profiles
+        are returned as they are.
+        """
+        if self.precision != "auto":
+            return self
+        return self.replace(precision=resolve_precision("auto"))

@@ -258,7 +258,7 @@ def replicate(
     >>> pool, target = sample_datasets()  # doctest: +SKIP
     >>> replicate(pool, target, "results/", profile="quick")  # doctest: +SKIP
     """
-    profile = get_profile(profile)
+    profile = get_profile(profile).with_device_precision()
     models, scenarios = _check_models(models), _check_scenarios(scenarios)
     pretrain_dirs = [Path(d) for d in pretrain_dirs]
     out_dir = check_output_folder(out_dir, recursive=True)

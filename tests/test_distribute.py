@@ -249,14 +249,31 @@ def test_precision_names(monkeypatch):
     assert precision.resolve_precision("auto") == "mixed_float16"
     monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [(6, 1)])
     assert precision.resolve_precision("auto") == "float32"  # no tensor cores
+    # CPUs: bfloat16 where the CPU has it and a training step measured faster in it.
     monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [])
-    assert precision.resolve_precision("auto") == "float32"  # CPUs: their flags cannot tell
+    monkeypatch.setattr(precision, "cpu_bfloat16_speedup", lambda: 1.6)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert precision.resolve_precision("auto") == "mixed_bfloat16"
+    monkeypatch.setattr(precision, "cpu_bfloat16_speedup", lambda: 1.1)  # a Xeon measured 0.5
+    assert precision.resolve_precision("auto") == "float32"
+    monkeypatch.setattr(precision, "cpu_bfloat16_speedup", lambda: 1.6)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2"})
+    assert precision.resolve_precision("auto") == "float32"  # emulated bfloat16: not measured
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
     assert precision.cpu_has_bfloat16()
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2"})
     assert not precision.cpu_has_bfloat16()
     # The names `distribute` offered before `precision` had a module of its own.
     assert distribute.resolve_precision is precision.resolve_precision
+
+
+def test_bfloat16_speedup_is_measured_on_this_cpu():
+    """The probe times real training steps: a positive, finite ratio, measured once."""
+    speedup = precision.cpu_bfloat16_speedup()
+    assert 0.05 < speedup < 20
+    assert precision.cpu_bfloat16_speedup() == speedup
+    assert keras.mixed_precision.global_policy().name == "float32"
+
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])

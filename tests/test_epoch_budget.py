@@ -91,7 +91,7 @@ def test_quick_budget_is_20_steps_an_epoch_for_the_pool_and_the_target_alike(tra
     quick = get_profile("quick")
     assert quick.epoch_train_images(train_images) == 320
     assert quick.steps_per_epoch(train_images) == 20
-    assert quick.epochs * quick.steps_per_epoch(train_images) == 400
+    assert quick.epochs * quick.steps_per_epoch(train_images) == 300
     assert quick.patience * quick.steps_per_epoch(train_images) == 60
     # Early stopping watches from step 80 on, past the ~60 steps of "all skin" (150-250
     # with the per-image standardization of quick_v3.json, which watched from step 160).
@@ -109,6 +109,8 @@ def test_quick_stays_on_the_papers_path_and_draws_its_pool_in_the_papers_proport
     # Its two departures from the paper's recipe, named in the profile.
     assert (paper.standardization, quick.standardization) == ("per_image", "fixed")
     assert (paper.lr_warmup_steps, quick.lr_warmup_steps) == (0, 100)
+    # Not the recipe: the dtype policy, picked for the device when a run starts.
+    assert (paper.precision, quick.precision) == ("float32", "auto")
 
 
 def test_cpu_profile_is_the_paper_profile_on_a_step_budget():
@@ -130,7 +132,8 @@ QUICK_V3 = "quick_v3.json"
 
 
 @pytest.mark.parametrize("name, base, changed", [
-    ("quick_v4.json", "quick", {"lr_warmup_steps"}),
+    ("quick_v5.json", "quick", {"epochs", "precision"}),
+    ("quick_v4.json", "quick_v5.json", {"lr_warmup_steps"}),
     (QUICK_V3, "quick_v4.json", {"standardization", "warmup_epochs"}),
     ("quick_fixed_standardization.json", QUICK_V3, {"standardization"}),
     ("quick_v1.json", QUICK_V3, {"epochs", "patience", "warmup_epochs", "pretrain_images",

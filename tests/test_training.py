@@ -284,6 +284,24 @@ def test_mixed_precision_is_used_for_the_run_and_restored_after(tmp_path):
     assert np.isfinite(result.history["loss"]).all()
 
 
+def test_auto_precision_is_fixed_when_the_run_starts_and_recorded(tmp_path, monkeypatch):
+    """A profile's "auto" trains in, and records, the policy picked for the device."""
+    from skin_segmentation import precision
+
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [])
+    monkeypatch.setattr(precision, "cpu_has_bfloat16", lambda: True)
+    monkeypatch.setattr(precision, "cpu_bfloat16_speedup", lambda: 1.6)
+    result = train("unet", synthetic(), synthetic(), tmp_path, TINY.replace(
+        epochs=1, precision="auto"), verbose=0)
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["identity"]["profile"]["precision"] == "mixed_bfloat16"
+    assert result.model.get_layer("unet_enc1_conv1").compute_dtype == "bfloat16"
+    # Slower in bfloat16 on this CPU: float32.
+    monkeypatch.setattr(precision, "cpu_bfloat16_speedup", lambda: 0.6)
+    assert TINY.replace(precision="auto").with_device_precision().precision == "float32"
+    assert TINY.with_device_precision() is TINY
+
+
 def test_unknown_preset_and_bad_profile_are_explained(tmp_path):
     with pytest.raises(ValueError, match="'resnet'"):
         train("resnet", synthetic(), synthetic(), tmp_path, TINY, verbose=0)

@@ -222,7 +222,7 @@ def train(
     >>> len(result.history), result.parameters > 0
     (2, True)
     """
-    profile = get_profile(profile)
+    profile = get_profile(profile).with_device_precision()
     seed = profile.seed if seed is None else int(seed)
     # distribute: under multi_worker only the chief writes `out_dir`; every other
     # worker writes the same files into its own `out_dir/.worker-worker-<i>`.
