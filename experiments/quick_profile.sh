@@ -6,13 +6,15 @@
 #   bash experiments/quick_profile.sh          # the U-Net's direct-training cell with the first,
 #                                              # second and third (per-image) quick profile and
 #                                              # the current one (fixed standardization, the
-#                                              # rate warmed up over 100 steps); 68 s,
+#                                              # rate warmed up over 100 steps, at most 15
+#                                              # epochs, the faster precision); 68 s,
 #                                              # 140 s and 603 s for the first three on the
 #                                              # 2-core AMD EPYC with AVX2
 #   bash experiments/quick_profile.sh table    # the whole quick Table I (experiments/table1.md
-#                                              # has its time on the 2-core AMD EPYC)
-#   PRECISION=mixed_bfloat16 bash experiments/quick_profile.sh table
-#                                              # the same in bfloat16, where it is the faster
+#                                              # has its time on the 2-core AMD EPYC), in the
+#                                              # precision a probe measures faster here
+#   PRECISION=float32 bash experiments/quick_profile.sh table
+#                                              # the same in float32 whatever the probe says
 #                                              # (experiments/benchmarks.md, "Mixed precision")
 #
 # Both cells use the same 80 + 20 training images and the same 300 evaluation images of
@@ -54,7 +56,7 @@ case "${1:-cell}" in
         summary "$OUT/quick_v2_unet_direct_training"
         echo "== third: epochs of 20 steps, at most 20, patience 3 watched from epoch 9"
         summary "$OUT/quick_v3_unet_direct_training"
-        echo "== now: the third with fixed standardization, watched from epoch 5, the rate warmed up"
+        echo "== now: the third with fixed standardization, watched from epoch 5, the rate warmed up, at most 15"
         summary "$OUT/quick_unet_direct_training"
         ;;
     table)

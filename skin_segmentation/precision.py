@@ -76,12 +76,12 @@ def cpu_bfloat16_speedup():
     The probe is a small Keras network of the U-Nets' commonest layer (3x3
     convolutions of 64 filters on 16 images of 64x64), trained for a few
     steps under each policy: about 2 s on a 2-core CPU, measured once per
-    process. It follows the whole trainings it stands for: 1.6x on an AMD
+    process. It follows the whole trainings it stands for: 1.5-1.8x on an AMD
     EPYC with AVX512-BF16 whose quick-profile epochs ran 1.4-1.9x faster in
     bfloat16 (`experiments/benchmarks.md`).
 
     Example:
-    >>> cpu_bfloat16_speedup() > 0  # doctest: +SKIP
+    >>> cpu_bfloat16_speedup() > 0
     True
     """
     return _probe_step_seconds("float32") / _probe_step_seconds("mixed_bfloat16")

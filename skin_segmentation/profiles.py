@@ -107,7 +107,7 @@ PROFILES = {
     ),
     "quick": Profile(
         name="quick",
-        # 300 SGD steps: 20 epochs (quick_v5.json) took 36 min in bfloat16 on a 2-core EPYC.
+        # 300 SGD steps: the table took 33 min in bfloat16 on a 2-core EPYC, 36 with 20 (quick_v5.json).
         epochs=15,
         patience=3,
         # A network from random weights leaves the "all skin" answer after about 60 steps
@@ -136,9 +136,9 @@ PROFILES = {
         standardization="fixed",
         description=(
             "the paper's protocol on a 2-core CPU: 64 px, at most 15 epochs of 20 SGD "
-            "steps, early stopping from epoch 5 and a learning-rate warm-up of 100 steps for networks "
-            "trained from random weights, raw pixels scaled to [-1, 1] instead of the "
-            "paper's per-image standardization"
+            "steps, early stopping from epoch 5 and a learning-rate warm-up of 100 steps "
+            "for networks trained from random weights, raw pixels scaled to [-1, 1] "
+            "instead of the paper's per-image standardization"
         ),
     ),
     "cpu": _PAPER.replace(

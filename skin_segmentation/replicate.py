@@ -283,7 +283,8 @@ def replicate(
 def _header(profile, data, target_name, cell_count, out_dir):
     """The line `replicate` prints first: profile, pool, target splits, cells."""
     return (
-        f"Table I, {profile.name} profile: pre-training pool {data['pool_sources']} "
+        f"Table I, {profile.name} profile in {profile.precision}: pre-training pool "
+        f"{data['pool_sources']} "
         f"({data['pool_train_images']} train + {data['pool_validation_images']} validation); "
         f"target {target_name}: {data['target_train_images']} train + "
         f"{data['target_validation_images']} validation, {data['target_eval_images']} "

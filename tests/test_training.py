@@ -296,6 +296,11 @@ def test_auto_precision_is_fixed_when_the_run_starts_and_recorded(tmp_path, monk
     state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
     assert state["identity"]["profile"]["precision"] == "mixed_bfloat16"
     assert result.model.get_layer("unet_enc1_conv1").compute_dtype == "bfloat16"
+    # The commands fix it before they check a run folder's identity, as `train` does.
+    from skin_segmentation.cli.arguments import profile_with_precision
+
+    assert profile_with_precision(TINY.replace(precision="auto"), None).precision == "mixed_bfloat16"
+    assert profile_with_precision(TINY.replace(precision="auto"), "float32").precision == "float32"
     # Slower in bfloat16 on this CPU: float32.
     monkeypatch.setattr(precision, "cpu_bfloat16_speedup", lambda: 0.6)
     assert TINY.replace(precision="auto").with_device_precision().precision == "float32"

@@ -74,7 +74,10 @@ def add_precision(parser):
 
 
 def profile_with_precision(profile, precision):
-    """`profile` with `--precision`'s policy (`"auto"` resolved for this device), or as it is.
+    """`profile` with `--precision`'s policy, or its own; `"auto"` resolved for this device.
+
+    Resolved before the command checks a run folder's identity, which records
+    the policy a run trained in (`Profile.with_device_precision`).
 
     Example:
     >>> from skin_segmentation.profiles import get_profile
@@ -84,7 +87,7 @@ def profile_with_precision(profile, precision):
     'float32'
     """
     if not precision:
-        return profile
+        return profile.with_device_precision()
     from skin_segmentation.precision import resolve_precision
 
     return profile.replace(precision=resolve_precision(precision))

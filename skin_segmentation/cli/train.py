@@ -123,7 +123,8 @@ def run(args):
         check_run_folder(args.out, identity, resume=args.resume, overwrite=args.overwrite)
         write_training_splits(args, profile, train_pairs, validation_pairs, every_pair)
     print(
-        f"Training {args.model} ({profile.name} profile) on {len(train_pairs)} images, "
+        f"Training {args.model} ({profile.name} profile, {profile.precision}) on "
+        f"{len(train_pairs)} images, "
         f"validating on {len(validation_pairs)}; writing {args.out}",
         flush=True,
     )
