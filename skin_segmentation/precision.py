@@ -117,6 +117,6 @@ def resolve_precision(name="auto"):
         return "float32"
     if name not in PRECISIONS:
         raise ValueError(
-            f"Unknown precision {name!r}. Choose one of: auto, {', '.join(PRECISIONS)}."
+            f"Unknown precision {name!r}. Choose one of: {', '.join(PRECISION_CHOICES)}."
         )
     return name
